@@ -77,6 +77,11 @@ class ConnectionFailed(OmarError):
 
     exit_code = ExitCode.SOME_FAILED
 
+    def __init__(self, title: str, hint: str = "", *, retryable: bool = True) -> None:
+        super().__init__(title, hint)
+        self.retryable = retryable
+        """False when trying again would meet the same answer (a 307, say)."""
+
 
 class OutcomeUnknown(OmarError):
     """The request may have reached OMAR-Online, but no receipt came back."""

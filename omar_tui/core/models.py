@@ -106,6 +106,7 @@ class Receipt:
     """The server's own words for a rejection, or a summary of the page."""
     raw: str = field(default="", repr=False)
     """The decoded page, kept so an operator can read it later."""
+    http_status: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
