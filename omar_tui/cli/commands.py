@@ -1,0 +1,221 @@
+"""The headless commands. Each takes parsed arguments and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import ssl
+import sys
+from typing import TYPE_CHECKING
+
+from omar_tui.cli.output import (
+    exit_code_for,
+    print_json,
+    print_report,
+    print_submission,
+    submission_record,
+)
+from omar_tui.core.checks import check_file
+from omar_tui.core.models import CheckReport, Outcome, Submission
+from omar_tui.core.paths import AppPaths
+from omar_tui.core.settings import Settings, load_settings
+from omar_tui.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from omar_tui.core.connection import Target
+
+
+def _setup(verbose: bool) -> tuple[AppPaths, Settings]:
+    from omar_tui.core.logs import setup_logging
+
+    paths = AppPaths.resolve()
+    paths.ensure()
+    setup_logging(paths.log_file, verbose=verbose)
+    return paths, load_settings(paths.settings_file)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    _paths, settings = _setup(args.verbose)
+    reports = [check_file(path, limits=settings.limits) for path in args.files]
+    for report in reports:
+        if args.json:
+            print_json(_report_record(report))
+        else:
+            print_report(report)
+    return int(ExitCode.BLOCKED if any(r.blocked for r in reports) else ExitCode.OK)
+
+
+def _report_record(report: CheckReport) -> dict[str, object]:
+    return {
+        "file": str(report.path),
+        "name": report.name,
+        "bytes": report.size,
+        "sha256": report.sha256,
+        "blocked": report.blocked,
+        "findings": [
+            {
+                "rule": f.rule,
+                "severity": f.severity.value,
+                "message": f.message,
+                "fix": f.fix,
+                "line": f.line,
+            }
+            for f in report.findings
+        ],
+    }
+
+
+def run_submit(args: argparse.Namespace) -> int:
+    paths, settings = _setup(args.verbose)
+    from omar_tui.core.connection import resolve_target
+
+    target = resolve_target(settings, args.env, args.base_url)
+    reports = [check_file(path, limits=settings.limits) for path in args.files]
+    if not args.json:
+        for report in reports:
+            if report.findings:
+                print_report(report, sys.stderr)
+
+    results = asyncio.run(_submit(args, paths, settings, target, reports))
+    for result in results:
+        if args.json:
+            record = submission_record(result)
+            if args.dry_run:
+                record["dry_run"] = True
+            print_json(record)
+    return int(exit_code_for([r.outcome for r in results]))
+
+
+async def _submit(
+    args: argparse.Namespace,
+    paths: AppPaths,
+    settings: Settings,
+    target: Target,
+    reports: list[CheckReport],
+) -> list[Submission]:
+    from omar_tui.core.history import History
+    from omar_tui.core.sender import Sender, SendRequest, blocked_submission
+
+    requests = [SendRequest(r, allow_resend=args.allow_resend) for r in reports]
+    if all(r.blocked for r in reports):
+        # Nothing could go: no passphrase prompt, no connection.
+        return [blocked_submission(r, target) for r in requests]
+
+    ssl_context = _ssl_context(args, settings)
+    history = History(paths.history_db)
+    if history.recovered_from is not None:
+        print(
+            "omar-tui: the history database was damaged; it was moved to "
+            f"{history.recovered_from} and a new one started.",
+            file=sys.stderr,
+        )
+
+    sender = Sender(
+        settings=settings,
+        history=history,
+        target=target,
+        ssl_context=ssl_context,
+        lock_dir=paths.lock_dir,
+    )
+    # SIGTERM (cron, systemd) finishes the file in flight, then stops.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, sender.request_stop)
+
+    results: list[Submission] = []
+    async with sender:
+        for request in requests:
+            if sender.stop_requested:
+                print("omar-tui: stopped on request.", file=sys.stderr)
+                break
+            if args.dry_run:
+                result = await sender.dry_run(request)
+            else:
+                result = await sender.send(request)
+            if not args.json:
+                print_submission(result)
+            results.append(result)
+    return results
+
+
+def _ssl_context(args: argparse.Namespace, settings: Settings) -> ssl.SSLContext:
+    from omar_tui.core.certificates import expiry_warning, summarize
+    from omar_tui.core.connection import (
+        identity_from,
+        make_ssl_context,
+        require_identity,
+    )
+    from omar_tui.core.passphrase import get_passphrase
+    from omar_tui.core.tls import needs_passphrase
+
+    identity = require_identity(identity_from(settings, args.cert, args.key))
+    passphrase = (
+        get_passphrase(str(identity.cert)) if needs_passphrase(identity) else None
+    )
+    ssl_context = make_ssl_context(
+        settings, identity=identity, ca_bundle=args.ca_bundle, passphrase=passphrase
+    )
+    warning = expiry_warning(summarize(identity, passphrase))
+    if warning:
+        print(f"omar-tui: {warning}", file=sys.stderr)
+    return ssl_context
+
+
+def run_history(args: argparse.Namespace) -> int:
+    paths, _settings = _setup(args.verbose)
+    from omar_tui.core.history import History
+
+    if args.limit < 1:
+        raise UsageError("--limit must be 1 or more.")
+    history = History(paths.history_db)
+    rows = history.recent(limit=args.limit, search=args.search)
+    for row in rows:
+        if args.json:
+            print_json(submission_record(row))
+        else:
+            print(_history_line(row))
+    if not rows and not args.json:
+        print("No submissions yet.", file=sys.stderr)
+    return int(ExitCode.OK)
+
+
+def _history_line(row: Submission) -> str:
+    outcome = row.outcome.value
+    if row.outcome is Outcome.UNKNOWN:
+        outcome = outcome.upper()
+    note = "" if row.outcome is Outcome.ACCEPTED else row.message
+    return (
+        f"{row.started_at}  {row.environment:<10} {outcome:<9} "
+        f"{row.file_id or '-':>8}  {row.name_sent}  {note}"
+    ).rstrip()
+
+
+def run_paths(args: argparse.Namespace) -> int:
+    paths = AppPaths.resolve()
+    print(f"config folder:    {paths.config_dir}")
+    print(f"settings file:    {paths.settings_file}")
+    print(f"history database: {paths.history_db}")
+    print(f"log file:         {paths.log_file}")
+    return int(ExitCode.OK)
+
+
+def run_simulator(args: argparse.Namespace) -> int:
+    from omar_tui.core.logs import setup_logging
+    from omar_tui.simulator.cli import run_simulator as run
+
+    paths = AppPaths.resolve()
+    paths.ensure()
+    setup_logging(paths.log_file, verbose=args.verbose)
+    return run(port=args.port, state_dir=args.state_dir, faults=args.fault)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from omar_tui.demo import run_demo as run
+
+    return run(passphrase=args.passphrase)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    paths, _settings = _setup(False)
+    from omar_tui.tui.app import run_tui
+
+    return run_tui(paths, environment=args.env)

@@ -1,0 +1,504 @@
+"""The one path by which a meter data file leaves the machine.
+
+Both front ends and ``watch`` hand files to a :class:`Sender`. It owns the
+rules that make a submission safe to automate: the bytes sent are the bytes
+that were checked, bytes already accepted are not sent again by accident, two
+processes never send the same bytes at once, and a history record exists
+before a request leaves, so a crash can never leave a send unaccounted for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+
+from omar_tui.core.checks import check_file
+from omar_tui.core.client import Connection, OmarClient
+from omar_tui.core.connection import Target
+from omar_tui.core.history import History
+from omar_tui.core.locks import file_lock
+from omar_tui.core.models import (
+    CheckReport,
+    Outcome,
+    Receipt,
+    ReceiptKind,
+    Submission,
+)
+from omar_tui.core.settings import Settings
+from omar_tui.errors import BusyError, ConnectionFailed, OutcomeUnknown
+
+log = logging.getLogger("omar_tui.sender")
+
+LOOK_IT_UP = (
+    "Look the file up in OMAR-Online (by name and time) before sending it again."
+)
+
+
+class EventKind(StrEnum):
+    """What a :class:`SendEvent` reports."""
+
+    SESSION = "session"
+    SENDING = "sending"
+    RETRY = "retry"
+    RECHECKED = "rechecked"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True, slots=True)
+class SendEvent:
+    """Progress of a send, for the TUI's log and the CLI's ``--verbose`` output."""
+
+    kind: EventKind
+    message: str
+    path: Path | None = None
+    submission: Submission | None = None
+
+
+Listener = Callable[[SendEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """A file the operator asked to send, with the overrides they chose."""
+
+    report: CheckReport
+    name: str | None = None
+    """Send under this name instead of the file's own (a shorter one, say)."""
+    allow_resend: bool = False
+    """Send even though the same bytes were accepted before in this environment."""
+    override_block: bool = False
+    """Send even though the checks blocked the file (never for unreadable files)."""
+
+    @property
+    def name_to_send(self) -> str:
+        return self.name or self.report.name
+
+
+class Sender:
+    """Sends files one at a time through one OMAR-Online session.
+
+    Use as an async context manager; one instance serves a whole batch so the
+    connection, the TLS session and the session cookie are reused.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        history: History,
+        target: Target,
+        ssl_context: ssl.SSLContext,
+        lock_dir: Path,
+        profile: str = "default",
+        listener: Listener | None = None,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.history = history
+        self.target = target
+        self.profile = profile
+        self._listener = listener
+        self._lock_dir = lock_dir
+        self._retry_delay = retry_delay
+        self._session_open = False
+        self._stop = False
+        self._client = OmarClient(
+            Connection(
+                base_url=target.base_url,
+                session_path=target.session_path,
+                upload_path=target.upload_path,
+                user_agent=settings.user_agent,
+                connect_timeout=settings.connect_timeout,
+                read_timeout=settings.read_timeout,
+                max_reply_bytes=settings.max_reply_bytes,
+                proxy=settings.proxy,
+            ),
+            ssl_context,
+        )
+
+    async def __aenter__(self) -> Sender:
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._client.__aexit__(exc_type, exc, tb)
+
+    # -- stopping -----------------------------------------------------------
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop
+
+    def request_stop(self) -> None:
+        """Finish the file in flight, then send no more (never cut a request)."""
+        self._stop = True
+
+    # -- session ------------------------------------------------------------
+
+    async def open_session(self) -> None:
+        """Open the login session, retrying faults that happened before any send.
+
+        Raises:
+            ConnectionFailed: the server could not be reached after the retries.
+            CertificateError: the server refused the client certificate.
+        """
+        self._emit(EventKind.SESSION, f"Opening a session at {self.target.base_url}")
+        await self._retrying(self._client.open_session, what="opening the session")
+        self._session_open = True
+
+    async def _retrying(self, call: Callable[[], Awaitable[None]], what: str) -> None:
+        attempt = 0
+        while True:
+            try:
+                await call()
+                return
+            except ConnectionFailed as exc:
+                if not exc.retryable or attempt >= self.settings.retries:
+                    raise
+                attempt += 1
+                delay = min(self._retry_delay * 2 ** (attempt - 1), 10.0)
+                self._emit(
+                    EventKind.RETRY,
+                    f"{exc.title} Retrying {what} in {delay:g} s "
+                    f"({attempt}/{self.settings.retries}).",
+                )
+                await asyncio.sleep(delay)
+
+    # -- sending ------------------------------------------------------------
+
+    async def dry_run(self, request: SendRequest) -> Submission:
+        """Everything :meth:`send` does except the upload and the history record."""
+        report, refusal = await self._vet(request)
+        if refusal is not None:
+            return refusal
+        if not self._session_open:
+            await self.open_session()
+        return _unrecorded(
+            report,
+            request.name_to_send,
+            self.target,
+            Outcome.PENDING,
+            "Ready: checks passed and the session opened (dry run, nothing sent).",
+        )
+
+    async def send(self, request: SendRequest) -> Submission:
+        """Send one file and return its history record.
+
+        Per-file faults never raise: they come back as the record's outcome.
+        Records that were never written to the history (blocked, duplicate,
+        vanished, busy) have ``id == 0``.
+        """
+        report, refusal = await self._vet(request)
+        if refusal is not None:
+            return self._finished(refusal)
+
+        assert report.data is not None and report.sha256 is not None
+        name = request.name_to_send
+        try:
+            with file_lock(self._lock_dir, report.sha256, what=name):
+                # Checked again under the lock: another process may have just
+                # finished sending the same bytes.
+                duplicate = self._duplicate_of(report, request)
+                if duplicate is not None:
+                    return self._finished(duplicate)
+                return self._finished(await self._deliver(report, name))
+        except BusyError as exc:
+            return self._finished(
+                _unrecorded(report, name, self.target, Outcome.FAILED, exc.title)
+            )
+
+    async def _vet(self, request: SendRequest) -> tuple[CheckReport, Submission | None]:
+        """Bring the report up to date and decide whether the file may go."""
+        report = await self._current_report(request)
+        name = request.name_to_send
+
+        unsendable = report.data is None or report.sha256 is None or not report.data
+        if unsendable or (report.blocked and not request.override_block):
+            fresh = SendRequest(report, name, request.allow_resend)
+            return report, blocked_submission(fresh, self.target)
+        return report, self._duplicate_of(report, request)
+
+    async def _current_report(self, request: SendRequest) -> CheckReport:
+        """Re-check a file that changed, vanished or is sent under a new name.
+
+        An unchanged file is not read again, so a batch reads every file once.
+        """
+        report = request.report
+        name = request.name_to_send
+        try:
+            st = report.path.stat()
+            changed = (st.st_size, st.st_mtime) != (report.size, report.mtime)
+        except OSError:
+            changed = True
+
+        if not changed and name == report.name:
+            return report
+
+        fresh = await asyncio.to_thread(
+            check_file,
+            report.path,
+            limits=self.settings.limits,
+            pending_root=self.settings.pending_folder,
+            name=name,
+        )
+        if changed:
+            self._emit(
+                EventKind.RECHECKED,
+                f"{report.name} changed since it was checked; checked it again.",
+                report.path,
+            )
+        return fresh
+
+    def _duplicate_of(
+        self, report: CheckReport, request: SendRequest
+    ) -> Submission | None:
+        if request.allow_resend or report.sha256 is None:
+            return None
+        prior = self.history.find_accepted(report.sha256, self.target.environment)
+        if prior is None:
+            return None
+        return _unrecorded(
+            report,
+            request.name_to_send,
+            self.target,
+            Outcome.BLOCKED,
+            f"Already accepted on {prior.finished_at or prior.started_at} as File Id "
+            f"{prior.file_id} ({prior.name_sent}); not sent again without an "
+            "explicit resend.",
+        )
+
+    async def _deliver(self, report: CheckReport, name: str) -> Submission:
+        assert report.data is not None and report.sha256 is not None
+        if not self._session_open:
+            try:
+                await self.open_session()
+            except ConnectionFailed as exc:
+                return _unrecorded(
+                    report, name, self.target, Outcome.FAILED, _plain(exc)
+                )
+
+        record_id = self.history.begin(
+            environment=self.target.environment,
+            base_url=self.target.base_url,
+            local_path=str(report.path),
+            name_sent=name,
+            bytes=len(report.data),
+            sha256=report.sha256,
+            profile=self.profile,
+        )
+        self._emit(EventKind.SENDING, f"Sending {name} ({len(report.data):,} bytes)")
+        try:
+            return await self._upload_and_record(record_id, report.data, name)
+        except BaseException:
+            # Cancelled, interrupted or a bug: the request may have left, so the
+            # record must say "unknown" rather than stay pending for ever.
+            self.history.finish(
+                record_id,
+                outcome=Outcome.UNKNOWN,
+                message=f"Sending was interrupted. {LOOK_IT_UP}",
+            )
+            raise
+
+    async def _upload_and_record(
+        self, record_id: int, data: bytes, name: str
+    ) -> Submission:
+        reopened = False
+        attempt = 0
+        while True:
+            try:
+                receipt = await self._client.upload(name, data)
+            except ConnectionFailed as exc:
+                if exc.retryable and attempt < self.settings.retries:
+                    attempt += 1
+                    delay = min(self._retry_delay * 2 ** (attempt - 1), 10.0)
+                    self._emit(
+                        EventKind.RETRY,
+                        f"{exc.title} Nothing was delivered; retrying {name} in "
+                        f"{delay:g} s ({attempt}/{self.settings.retries}).",
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                return self.history.finish(
+                    record_id, outcome=Outcome.FAILED, message=_plain(exc)
+                )
+            except OutcomeUnknown as exc:
+                return self.history.finish(
+                    record_id,
+                    outcome=Outcome.UNKNOWN,
+                    message=f"{exc.title} {LOOK_IT_UP}",
+                )
+
+            if receipt.kind is ReceiptKind.SESSION_EXPIRED and not reopened:
+                # A login page means the upload was not taken: safe to send again.
+                reopened = True
+                self._emit(EventKind.SESSION, "The session expired; opening a new one.")
+                try:
+                    await self.open_session()
+                except ConnectionFailed as exc:
+                    return self.history.finish(
+                        record_id, outcome=Outcome.FAILED, message=_plain(exc)
+                    )
+                continue
+
+            return self._record_receipt(record_id, receipt, len(data))
+
+    def _record_receipt(
+        self, record_id: int, receipt: Receipt, sent: int
+    ) -> Submission:
+        common = {"raw_reply": receipt.raw}
+        match receipt.kind:
+            case ReceiptKind.ACCEPTED:
+                message = "Accepted."
+                if receipt.file_size is not None and receipt.file_size != sent:
+                    message = (
+                        f"Size mismatch: OMAR-Online reports {receipt.file_size:,} "
+                        f"bytes but {sent:,} were sent. Check the file in OMAR-Online."
+                    )
+                return self.history.finish(
+                    record_id,
+                    outcome=Outcome.ACCEPTED,
+                    file_id=receipt.file_id,
+                    saved_as=receipt.saved_as,
+                    server_size=receipt.file_size,
+                    message=message,
+                    **common,
+                )
+            case ReceiptKind.REJECTED:
+                return self.history.finish(
+                    record_id,
+                    outcome=Outcome.REJECTED,
+                    message=receipt.message or "OMAR-Online refused the file.",
+                    **common,
+                )
+            case ReceiptKind.SESSION_EXPIRED:
+                return self.history.finish(
+                    record_id,
+                    outcome=Outcome.REJECTED,
+                    message="OMAR-Online asked to log in again even after a new "
+                    "session was opened: the certificate may not be authorised "
+                    "to upload.",
+                    **common,
+                )
+            case _:
+                return self.history.finish(
+                    record_id,
+                    outcome=Outcome.UNKNOWN,
+                    message=f"OMAR-Online answered with a page that is not a "
+                    f"receipt. {LOOK_IT_UP}",
+                    **common,
+                )
+
+    # -- events -------------------------------------------------------------
+
+    def _finished(self, submission: Submission) -> Submission:
+        self._emit(
+            EventKind.FINISHED,
+            describe(submission),
+            Path(submission.local_path),
+            submission,
+        )
+        return submission
+
+    def _emit(
+        self,
+        kind: EventKind,
+        message: str,
+        path: Path | None = None,
+        submission: Submission | None = None,
+    ) -> None:
+        log.info("%s: %s", kind.value, message)
+        if self._listener is not None:
+            self._listener(SendEvent(kind, message, path, submission))
+
+
+async def send_batch(
+    sender: Sender, requests: Iterable[SendRequest]
+) -> list[Submission]:
+    """Send files in order, one at a time, stopping early when asked to."""
+    results: list[Submission] = []
+    for request in requests:
+        if sender.stop_requested:
+            break
+        results.append(await sender.send(request))
+    return results
+
+
+def describe(submission: Submission) -> str:
+    """One line for a log: the outcome and what the operator needs from it."""
+    name = submission.name_sent
+    match submission.outcome:
+        case Outcome.ACCEPTED:
+            text = f"{name}: accepted, File Id {submission.file_id}"
+            if submission.saved_as:
+                text += f", saved as {submission.saved_as}"
+            if submission.server_size is not None:
+                text += f", {submission.server_size:,} bytes"
+            if submission.size_mismatch:
+                text += f". {submission.message}"
+            return text
+        case Outcome.UNKNOWN:
+            return f"{name}: OUTCOME UNKNOWN - {submission.message}"
+        case _:
+            return f"{name}: {submission.outcome.value} - {submission.message}"
+
+
+def blocked_submission(request: SendRequest, target: Target) -> Submission:
+    """The result of a file the checks blocked, without a sender or a connection."""
+    reasons = "; ".join(f.message for f in request.report.errors)
+    return _unrecorded(
+        request.report,
+        request.name_to_send,
+        target,
+        Outcome.BLOCKED,
+        f"Blocked: {reasons or 'nothing to send'}",
+    )
+
+
+def _unrecorded(
+    report: CheckReport,
+    name: str,
+    target: Target,
+    outcome: Outcome,
+    message: str,
+) -> Submission:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return Submission(
+        id=0,
+        started_at=now,
+        finished_at=now,
+        environment=target.environment,
+        base_url=target.base_url,
+        local_path=str(report.path),
+        name_sent=name,
+        bytes=report.size or 0,
+        sha256=report.sha256 or "",
+        outcome=outcome,
+        message=message,
+    )
+
+
+def _plain(exc: ConnectionFailed) -> str:
+    return f"{exc.title} {exc.hint}".strip()
+
+
+__all__ = [
+    "EventKind",
+    "SendEvent",
+    "SendRequest",
+    "Sender",
+    "blocked_submission",
+    "describe",
+    "send_batch",
+]
