@@ -1,0 +1,571 @@
+"""The submission history: one SQLite record per file sent, kept for audit.
+
+A record is written and committed *before* a request leaves (outcome
+``pending``) and completed when the reply is in. So every byte that may have
+reached OMAR-Online is accounted for, even if the process is killed in
+between: a pending record whose process is gone reads as ``unknown``, telling
+the operator to look the file up in OMAR-Online before sending it again.
+
+Design notes:
+
+- WAL mode, a 10 s busy timeout and ``BEGIN IMMEDIATE`` for every write let
+  the TUI, cron jobs and a watcher write at once without "database is
+  locked"; ``synchronous=FULL`` makes each commit survive a power cut, which
+  matters more here than speed (a commit costs one or two fsyncs).
+- Each record keeps the pid and host of the process that wrote it, which is
+  how a dead sender is told from a slow one.
+- Searching a million records stays fast because each kind of search has its
+  own index: names through a covering index on ``name_sent`` (a substring
+  match scans that narrow index, not the table with its stored replies),
+  File Ids and dates through ordinary lookups and ranges. Pages are ordered
+  by id, the insertion order, which needs no sort.
+- A file that is not a database, or a corrupt one, is moved aside (never
+  deleted) and a new history started; :attr:`History.recovered_from` says
+  where the old one went so the front end can tell the operator.
+- Times are ISO 8601 in UTC (``2026-12-04T17:03:11.250+00:00``), so a date
+  search such as ``2026-12-04`` means the UTC day.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from omar_tui.core.atomic import move_aside
+from omar_tui.core.models import Outcome, Submission
+from omar_tui.core.paths import make_private_dir
+from omar_tui.errors import HistoryError
+
+UNKNOWN_MESSAGE = (
+    "The process sending this file stopped before a reply arrived; "
+    "look the file up in OMAR-Online before sending it again."
+)
+"""Shown for a pending record whose process is gone."""
+
+RAW_REPLY_LIMIT = 64 * 1024
+"""Bytes of a reply page kept (UTF-8); the rest is cut, with a note."""
+
+BUSY_TIMEOUT_MS = 10_000
+"""How long a write waits for another process's write to finish."""
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, Sequence[str]] = {
+    1: (
+        """
+        CREATE TABLE submissions (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at   TEXT    NOT NULL,
+            finished_at  TEXT,
+            environment  TEXT    NOT NULL,
+            base_url     TEXT    NOT NULL,
+            local_path   TEXT    NOT NULL,
+            name_sent    TEXT    NOT NULL,
+            bytes        INTEGER NOT NULL,
+            sha256       TEXT    NOT NULL,
+            outcome      TEXT    NOT NULL,
+            file_id      TEXT,
+            saved_as     TEXT,
+            server_size  INTEGER,
+            message      TEXT    NOT NULL DEFAULT '',
+            raw_reply    TEXT    NOT NULL DEFAULT '',
+            profile      TEXT    NOT NULL DEFAULT 'default',
+            moved_to     TEXT,
+            pid          INTEGER NOT NULL,
+            host         TEXT    NOT NULL
+        )
+        """,
+        "CREATE INDEX submissions_dedupe ON submissions (sha256, environment, outcome)",
+        "CREATE INDEX submissions_started ON submissions (started_at)",
+        "CREATE INDEX submissions_file_id ON submissions (file_id)",
+        "CREATE INDEX submissions_name ON submissions (name_sent)",
+        "CREATE INDEX submissions_pending ON submissions (id)"
+        " WHERE outcome = 'pending'",
+    ),
+}
+"""Schema changes by version; a new version only ever adds a step."""
+
+_COLUMNS = (
+    "id, started_at, finished_at, environment, base_url, local_path, name_sent,"
+    " bytes, sha256, outcome, file_id, saved_as, server_size, message,"
+    " raw_reply, profile, moved_to, pid, host"
+)
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}([T ]\d{2}(:\d{2})?)?)?)?")
+_BROKEN_CODES = {sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT}
+
+
+class History:
+    """The submission records in one SQLite file.
+
+    Safe to share between threads (one connection behind a lock) and between
+    processes (SQLite's own locking). Use as a context manager or call
+    :meth:`close`.
+
+    Args:
+        db_path: The database file; created (mode 0600) if missing.
+
+    Raises:
+        HistoryError: When the file cannot be opened or created.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self.recovered_from: Path | None = None
+        """Where a broken history file was moved, if one was found at open."""
+        self._lock = threading.Lock()
+        self._host = socket.gethostname()
+
+        try:
+            self._conn = self._open()
+        except sqlite3.DatabaseError as exc:
+            if _error_code(exc) not in _BROKEN_CODES:
+                raise _open_error(db_path, exc) from None
+            self.recovered_from = self._move_broken_aside(str(exc))
+            try:
+                self._conn = self._open()
+            except sqlite3.Error as again:
+                raise _open_error(db_path, again) from None
+
+        self.reconcile()
+
+    # -- opening
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            make_private_dir(self.db_path.parent)
+            _create_private(self.db_path)
+        except OSError as exc:
+            raise HistoryError(
+                f"Cannot create the submission history {self.db_path}",
+                f"{exc.strerror or exc}. Check that the folder exists and is "
+                "yours, or set OMAR_TUI_CONFIG_DIR to another folder.",
+            ) from None
+
+        conn = sqlite3.connect(
+            self.db_path, isolation_level=None, check_same_thread=False
+        )
+        try:
+            # busy_timeout first: switching to WAL needs a lock of its own.
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+
+        for suffix in ("-wal", "-shm"):
+            _tighten(self.db_path.with_name(self.db_path.name + suffix))
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")  # two first starts must not race
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+            )
+            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+            version = row[0] or 0
+            if version > SCHEMA_VERSION:
+                raise HistoryError(
+                    f"The submission history {self.db_path} was written by a "
+                    "newer omar-tui",
+                    "Upgrade omar-tui, or set OMAR_TUI_CONFIG_DIR to use "
+                    "another folder.",
+                )
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[step]:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version VALUES (?)", (step,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _move_broken_aside(self, reason: str) -> Path:
+        db = self.db_path
+        try:
+            moved = move_aside(db, f"not a usable SQLite database ({reason})")
+            for suffix in ("-wal", "-shm"):
+                companion = db.with_name(db.name + suffix)
+                if companion.exists():
+                    companion.rename(moved.with_name(moved.name + suffix))
+        except OSError as exc:
+            raise HistoryError(
+                f"The submission history {db} is damaged and cannot be moved aside",
+                f"{exc.strerror or exc}. Move it away by hand; omar-tui will "
+                "start a new one.",
+            ) from None
+        return moved
+
+    def close(self) -> None:
+        """Close the database; the object cannot be used afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- writing
+
+    def begin(
+        self,
+        *,
+        environment: str,
+        base_url: str,
+        local_path: str | os.PathLike[str],
+        name_sent: str,
+        bytes: int,  # the field's name in Submission
+        sha256: str,
+        profile: str = "default",
+    ) -> int:
+        """Record that a file is about to be sent; call before it leaves.
+
+        The record is committed to disk when this returns, so a crash during
+        the upload leaves a trace that reads as ``unknown``.
+
+        Returns:
+            The record id, for :meth:`finish`.
+        """
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO submissions (started_at, environment, base_url,"
+                " local_path, name_sent, bytes, sha256, outcome, profile, pid,"
+                " host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _now(),
+                    environment,
+                    base_url,
+                    str(local_path),
+                    name_sent,
+                    bytes,
+                    sha256,
+                    Outcome.PENDING.value,
+                    profile,
+                    os.getpid(),
+                    self._host,
+                ),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish(
+        self,
+        record_id: int,
+        *,
+        outcome: Outcome,
+        file_id: str | None = None,
+        saved_as: str | None = None,
+        server_size: int | None = None,
+        message: str = "",
+        raw_reply: str = "",
+    ) -> Submission:
+        """Complete a record with what the server answered.
+
+        A record may be finished while it is pending or unknown (an operator
+        who looked an unknown file up in OMAR-Online may settle it); a
+        settled record is never rewritten.
+
+        Raises:
+            HistoryError: When there is no such record, it is already
+                settled, or ``outcome`` is ``pending``.
+        """
+        if outcome is Outcome.PENDING:
+            raise HistoryError("A submission cannot be finished as pending")
+
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT outcome FROM submissions WHERE id = ?", (record_id,)
+            ).fetchone()
+            if row is None:
+                raise HistoryError(f"There is no submission record {record_id}")
+            if row[0] not in (Outcome.PENDING.value, Outcome.UNKNOWN.value):
+                raise HistoryError(
+                    f"Submission record {record_id} is already settled ({row[0]})"
+                )
+            conn.execute(
+                "UPDATE submissions SET finished_at = ?, outcome = ?, file_id = ?,"
+                " saved_as = ?, server_size = ?, message = ?, raw_reply = ?"
+                " WHERE id = ?",
+                (
+                    _now(),
+                    Outcome(outcome).value,
+                    file_id,
+                    saved_as,
+                    server_size,
+                    message,
+                    cap_reply(raw_reply),
+                    record_id,
+                ),
+            )
+
+        finished = self.get(record_id)
+        assert finished is not None
+        return finished
+
+    def set_moved_to(self, record_id: int, path: str | os.PathLike[str]) -> None:
+        """Note where an accepted file was moved after sending."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE submissions SET moved_to = ? WHERE id = ?",
+                (str(path), record_id),
+            )
+
+    def reconcile(self) -> int:
+        """Mark pending records of dead processes as unknown, on disk.
+
+        Records of live processes are left alone: they may still be waiting
+        for their reply. Reading converts such records anyway; writing the
+        change keeps counts and exports consistent.
+
+        Returns:
+            How many records were marked.
+        """
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, pid, host FROM submissions WHERE outcome = 'pending'"
+            ).fetchall()
+        dead = [(r[0],) for r in rows if not self._alive(r[1], r[2])]
+        if not dead:
+            return 0
+
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE submissions SET outcome = 'unknown', message = ?"
+                " WHERE id = ? AND outcome = 'pending'",
+                [(UNKNOWN_MESSAGE, d[0]) for d in dead],
+            )
+        return len(dead)
+
+    # -- reading
+
+    def get(self, record_id: int) -> Submission | None:
+        """The record with this id, or ``None``."""
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM submissions WHERE id = ?",  # noqa: S608 - constants only
+                (record_id,),
+            ).fetchone()
+        return None if row is None else self._submission(row)
+
+    def recent(
+        self, limit: int = 100, offset: int = 0, search: str | None = None
+    ) -> list[Submission]:
+        """Records newest first, optionally only those matching ``search``.
+
+        Args:
+            limit: Most records to return (a page).
+            offset: Records to skip (earlier pages).
+            search: Matches a name (part of it, any case), a File Id (exactly)
+                or a UTC date or time prefix (``2026-12`` or ``2026-12-04``).
+        """
+        ids_sql, params = _matching_ids(search)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM submissions WHERE id IN"  # noqa: S608 - constants only
+                f" (SELECT id FROM ({ids_sql}) ORDER BY id DESC LIMIT ? OFFSET ?)"
+                " ORDER BY id DESC",
+                (*params, limit, offset),
+            ).fetchall()
+        return [self._submission(r) for r in rows]
+
+    def count(self, search: str | None = None) -> int:
+        """How many records :meth:`recent` can page through."""
+        ids_sql, params = _matching_ids(search)
+        with self._read() as conn:
+            sql = f"SELECT count(*) FROM ({ids_sql})"  # noqa: S608 - constants only
+            row = conn.execute(sql, params).fetchone()
+        return int(row[0])
+
+    def find_accepted(self, sha256: str, environment: str) -> Submission | None:
+        """The latest accepted record of these exact bytes in this environment.
+
+        Used to stop a file from being sent twice by mistake.
+        """
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM submissions WHERE sha256 = ?"  # noqa: S608 - constants only
+                " AND environment = ? AND outcome = 'accepted'"
+                " ORDER BY id DESC LIMIT 1",
+                (sha256, environment),
+            ).fetchone()
+        return None if row is None else self._submission(row)
+
+    def find_latest(self, sha256: str, environment: str) -> Submission | None:
+        """The latest record of these bytes in this environment, any outcome.
+
+        Lets a sender see that an earlier attempt ended ``unknown`` (or is
+        still pending in another process) before trying again.
+        """
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM submissions WHERE sha256 = ?"  # noqa: S608 - constants only
+                " AND environment = ? ORDER BY id DESC LIMIT 1",
+                (sha256, environment),
+            ).fetchone()
+        return None if row is None else self._submission(row)
+
+    # -- helpers
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise _use_error(self.db_path, exc) from None
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _use_error(self.db_path, exc) from None
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise _use_error(self.db_path, exc) from None
+                raise
+
+    def _alive(self, pid: int, host: str) -> bool:
+        return host == self._host and pid_alive(pid)
+
+    def _submission(self, row: Sequence[Any]) -> Submission:
+        outcome = Outcome(row[9])
+        message = row[13]
+        if outcome is Outcome.PENDING and not self._alive(row[17], row[18]):
+            outcome, message = Outcome.UNKNOWN, UNKNOWN_MESSAGE
+        return Submission(
+            id=row[0],
+            started_at=row[1],
+            finished_at=row[2],
+            environment=row[3],
+            base_url=row[4],
+            local_path=row[5],
+            name_sent=row[6],
+            bytes=row[7],
+            sha256=row[8],
+            outcome=outcome,
+            file_id=row[10],
+            saved_as=row[11],
+            server_size=row[12],
+            message=message,
+            raw_reply=row[14],
+            profile=row[15],
+            moved_to=row[16],
+        )
+
+
+def _matching_ids(search: str | None) -> tuple[str, tuple[object, ...]]:
+    """SQL selecting the ids that match ``search``, one index per kind.
+
+    A UNION of three indexed look-ups, instead of one WHERE with ORs, keeps
+    each part on its own index; the name part scans only the narrow index.
+    """
+    term = (search or "").strip()
+    if not term:
+        return "SELECT id FROM submissions", ()
+
+    like = "%" + re.sub(r"([\\%_])", r"\\\1", term) + "%"
+    parts = [
+        "SELECT id FROM submissions WHERE name_sent LIKE ? ESCAPE '\\'",
+        "SELECT id FROM submissions WHERE file_id = ?",
+    ]
+    params: list[object] = [like, term]
+    if _DATE.fullmatch(term):
+        parts.append(
+            "SELECT id FROM submissions WHERE started_at >= ? AND started_at < ?"
+        )
+        params += [term.replace(" ", "T"), term.replace(" ", "T") + "\x7f"]
+    return " UNION ".join(parts), tuple(params)
+
+
+def cap_reply(raw: str, limit: int = RAW_REPLY_LIMIT) -> str:
+    """Keep the first ``limit`` bytes (UTF-8) of a reply, saying if it was cut."""
+    data = raw.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return raw
+    kept = data[:limit].decode("utf-8", "ignore")
+    return f"{kept}\n[reply cut by omar-tui: {len(data):,} bytes, first {limit:,} kept]"
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this id runs on this machine (zombies: no)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+
+    try:  # a killed child not yet reaped still answers kill(0)
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (with the umask's)."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        _tighten(path)
+    else:
+        os.close(fd)
+
+
+def _tighten(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+
+
+def _error_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF  # primary code
+
+
+def _open_error(path: Path, exc: sqlite3.Error) -> HistoryError:
+    return HistoryError(
+        f"Cannot open the submission history {path}",
+        f"SQLite said: {exc}. Check that the folder is yours and not full, "
+        "or set OMAR_TUI_CONFIG_DIR to another folder.",
+    )
+
+
+def _use_error(path: Path, exc: sqlite3.Error) -> HistoryError:
+    return HistoryError(
+        f"Cannot use the submission history {path}",
+        f"SQLite said: {exc}. If the disk is full, free some room; if the "
+        "file is damaged, restart omar-tui to move it aside.",
+    )
