@@ -159,6 +159,29 @@ def load_identity(identity: ClientIdentity, passphrase: str | None) -> LoadedIde
     return _open_pem(identity, passphrase)[0]
 
 
+def load_certificate(identity: ClientIdentity, passphrase: str | None) -> Certificate:
+    """The client (leaf) certificate of ``identity``, opening as little as needed.
+
+    A PEM certificate is read without touching its key, so no passphrase is
+    needed; a PKCS#12 has to be opened whole.
+
+    Raises:
+        CertificateError: as :func:`build_ssl_context`.
+    """
+    if identity.is_pkcs12:
+        return _open_pkcs12(identity.cert, passphrase).cert
+
+    from cryptography import x509
+
+    data = _read(identity.cert, "certificate")
+    if _CERT_MARKER not in data:
+        raise _not_a_certificate(identity.cert)
+    try:
+        return x509.load_pem_x509_certificates(data)[0]
+    except ValueError as exc:
+        raise _not_a_certificate(identity.cert) from exc
+
+
 # --- trust -----------------------------------------------------------------
 
 
