@@ -46,7 +46,7 @@ from omar_tui.core.models import CheckReport, Finding, Limits, Severity
 
 RULES: dict[str, str] = {
     "name-empty": "Blocks: the file name is empty.",
-    "name-length": "Blocks: the name is longer than the limit (40 characters).",
+    "name-length": "Blocks: the name is over the limit (40 characters by default).",
     "name-chars": "Blocks: the name holds a path separator, quote or control "
     "character.",
     "name-encoding": "Blocks: the name holds bytes that are not valid text.",
@@ -54,7 +54,7 @@ RULES: dict[str, str] = {
     "counting is unknown.",
     "extension": "Blocks: the name does not end in .csv or .dat.",
     "extension-case": "Warns: the extension is not lower case (.CSV, .Dat).",
-    "size": "Blocks: the file is 512,000 bytes or more.",
+    "size": "Blocks: the file is 512,000 bytes or more (a setting).",
     "size-near-limit": "Warns: the file is 500,000 bytes or more; the server may "
     "refuse it.",
     "file-missing": "Blocks: the file does not exist (or its symlink is broken).",
@@ -732,24 +732,31 @@ def _count_quoted(body: bytes) -> tuple[list[tuple[int, int]], list[Finding]]:
             blank = not record or (len(record) == 1 and not record[0].strip())
             rows.append((start, len(record), blank))
             start = reader.line_num + 1
-    except csv.Error as exc:
+    except csv.Error as exc:  # a field over the csv module's size limit, say
+        if text.count('"') % 2:
+            return [], [_unclosed_quote(start)]
         problem = f"The CSV cannot be read from line {start}: {exc}."
         return [], [_quote_problem(start, problem)]
+
+    # An odd number of quotes and a last record running over several lines
+    # means a quote opened there swallowed the rest of the file.
+    findings = []
+    if rows and text.count('"') % 2 and reader.line_num > rows[-1][0]:
+        findings.append(_unclosed_quote(rows[-1][0]))
 
     while rows and rows[-1][2]:
         rows.pop()
     while rows and rows[0][2]:
         rows.pop(0)
-
-    findings = []
-    if text.count('"') % 2 and rows:
-        line = rows[-1][0]
-        problem = (
-            f"A double quote on line {line} is never closed, so the rest of the "
-            "file reads as one field."
-        )
-        findings.append(_quote_problem(line, problem))
     return [(n, count) for n, count, _ in rows], findings
+
+
+def _unclosed_quote(line: int) -> Finding:
+    return _quote_problem(
+        line,
+        f"A double quote on line {line} is never closed, so the rest of the file "
+        "reads as one field.",
+    )
 
 
 def _quote_problem(line: int, message: str) -> Finding:
