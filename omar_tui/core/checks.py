@@ -407,7 +407,7 @@ def _read(path: Path, pending_root: Path | None, limits: Limits) -> _Read:
             cap = max(_READ_CAP, 2 * limits.block_bytes)
             if st.st_size > cap:
                 return _Read(size=st.st_size, mtime=st.st_mtime)
-            data = _read_capped(handle, cap)
+            data = _read_capped(handle, cap, st.st_size)
     except FileNotFoundError:
         return _Read((_missing(path),))
     except IsADirectoryError:
@@ -423,12 +423,17 @@ def _read(path: Path, pending_root: Path | None, limits: Limits) -> _Read:
     return _Read(changed, data=data, size=len(data), mtime=st.st_mtime)
 
 
-def _read_capped(handle: io.FileIO, cap: int) -> bytes:
-    """Read to the end, but never more than ``cap + 1`` bytes."""
+def _read_capped(handle: io.FileIO, cap: int, expected: int) -> bytes:
+    """Read to the end, but never more than ``cap + 1`` bytes.
+
+    The first read asks for one byte more than ``fstat`` promised, so a file
+    that does not change is read in one call and its end seen in the next.
+    """
     chunks = []
     total = 0
+    step = min(cap, max(expected, 65_536)) + 1
     while total <= cap:
-        chunk = handle.read(cap + 1 - total)
+        chunk = handle.read(min(step, cap + 1 - total))
         if not chunk:
             break
         chunks.append(chunk)
