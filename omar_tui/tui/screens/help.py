@@ -1,0 +1,233 @@
+"""F1 help: every key the screen below answers to, and what the words mean.
+
+The key list is read from the live bindings of the screen the help was
+opened over (its focused widget, the screen itself and the app), so it can
+never drift from what the keys really do: a binding added anywhere shows up
+here without anyone editing a list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+FILE_STATES: tuple[tuple[str, str], ...] = (
+    ("ready", "Passed every check; it can be sent."),
+    ("warning", "It can be sent, but read the findings first."),
+    ("blocked", "Breaks a rule; it is not sent without an explicit override."),
+    (
+        "already accepted",
+        "The same bytes were accepted before in this environment; "
+        "not sent again unless you say so.",
+    ),
+    ("sending", "Being uploaded now."),
+    ("accepted", "OMAR-Online returned a File Id (keep it for status inquiries)."),
+    ("rejected", "OMAR-Online answered with an error page: the file was not taken."),
+    (
+        "outcome unknown",
+        "It may have reached OMAR-Online. Look it up there before sending again.",
+    ),
+)
+"""The states of a pending file, in the order a file usually meets them."""
+
+OUTCOMES: tuple[tuple[str, str], ...] = (
+    ("accepted", "Received with a File Id. The data itself is validated later,"),
+    ("", "usually within about an hour (longer around busy times)."),
+    ("rejected", "The server refused the upload; nothing was taken."),
+    ("blocked", "The pre-flight checks stopped it; nothing was sent."),
+    ("failed", "Provably never delivered (DNS, connect or TLS failure)."),
+    ("unknown", "May have been delivered: check OMAR-Online before resending."),
+    ("pending", "The request was still running when the record was read."),
+)
+"""What a history record's outcome means (see ``models.Outcome``)."""
+
+
+@dataclass(slots=True)
+class KeyGroup:
+    """Keys defined on one widget, screen or app, for the help table."""
+
+    title: str
+    rows: list[tuple[str, str, bool]] = field(default_factory=list)
+    """(keys, description, enabled now) per action."""
+
+
+def describe_node(node: DOMNode) -> str:
+    """A heading for the keys of one node: its help title, border title or kind."""
+    if isinstance(node, App):
+        return "Everywhere"
+    help_title = getattr(node, "HELP_GROUP", None)
+    if isinstance(help_title, str) and help_title:
+        return help_title
+    if isinstance(node, Screen):
+        title = node.title or node.sub_title
+        return f"This screen ({title})" if title else "This screen"
+    border = getattr(node, "border_title", None)
+    if border:
+        return str(border)
+    return _words(type(node).__name__)
+
+
+def binding_groups(screen: Screen[Any]) -> list[KeyGroup]:
+    """Every active binding of ``screen``, grouped by where it is defined.
+
+    Keys bound to the same action on the same node share a row ("down, j"),
+    so hidden aliases appear beside the key they stand for. The order follows
+    Textual's own: the focused widget first, the app last.
+    """
+    groups: dict[int, KeyGroup] = {}
+    rows: dict[tuple[int, str], list[str]] = {}
+    enabled: dict[tuple[int, str], bool] = {}
+    descriptions: dict[tuple[int, str], str] = {}
+    app = screen.app
+
+    for active in screen.active_bindings.values():
+        binding: Binding = active.binding
+        node_id = id(active.node)
+        if node_id not in groups:
+            groups[node_id] = KeyGroup(describe_node(active.node))
+
+        slot = (node_id, binding.action)
+        keys = rows.setdefault(slot, [])
+        display = app.get_key_display(binding)
+        if display not in keys:
+            keys.append(display)
+        enabled[slot] = enabled.get(slot, False) or active.enabled
+        descriptions.setdefault(
+            slot, binding.description or _words(binding.action.rsplit(".", 1)[-1])
+        )
+
+    for (node_id, action), keys in rows.items():
+        slot = (node_id, action)
+        groups[node_id].rows.append(
+            (", ".join(keys), descriptions[slot], enabled[slot])
+        )
+    return [group for group in groups.values() if group.rows]
+
+
+def _words(name: str) -> str:
+    """``copy_file_id`` or ``CopyFileId`` -> ``Copy file id``."""
+    spaced = "".join(f" {c}" if c.isupper() else c for c in name).replace("_", " ")
+    text = " ".join(spaced.split()).lower()
+    return text[:1].upper() + text[1:]
+
+
+def _keys_table(groups: list[KeyGroup]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column()
+    for number, group in enumerate(groups):
+        if number:
+            table.add_row("", "")
+        table.add_row(Text(group.title, style="underline"), "")
+        for keys, description, is_enabled in group.rows:
+            note = "" if is_enabled else " (not available now)"
+            table.add_row(
+                keys, Text(description + note, style="" if is_enabled else "dim")
+            )
+    return table
+
+
+def _terms_table(title: str, terms: tuple[tuple[str, str], ...]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column()
+    table.add_row(Text(title, style="underline"), "")
+    for term, meaning in terms:
+        table.add_row(term, meaning)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys of the screen below, then the file states and outcomes.
+
+    Args:
+        target: The screen whose keys to list; by default the one this help
+            was opened over.
+    """
+
+    HELP_GROUP = "Help"
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > #help-dialog {
+        width: 100%;
+        max-width: 100;
+        height: 100%;
+        max-height: 40;
+        border: round $accent;
+        border-title-align: left;
+        padding: 0 1;
+        background: $surface;
+    }
+    HelpScreen #help-body {
+        height: 1fr;
+    }
+    HelpScreen .help-section {
+        margin-bottom: 1;
+    }
+    HelpScreen #help-footer {
+        color: $text-muted;
+        height: 1;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close help"),
+        Binding("f1,q", "close", "Close help", show=False),
+    ]
+
+    def __init__(self, target: Screen[Any] | None = None) -> None:
+        super().__init__()
+        self._target = target
+
+    def target_screen(self) -> Screen[Any]:
+        """The screen whose keys are listed."""
+        if self._target is not None:
+            return self._target
+        stack = self.app.screen_stack
+        if self in stack:
+            index = stack.index(self)
+            return stack[index - 1] if index > 0 else stack[0]
+        return stack[-1]
+
+    def compose(self) -> ComposeResult:
+        groups = binding_groups(self.target_screen())
+        with Vertical(id="help-dialog") as dialog:
+            dialog.border_title = "Help"
+            with VerticalScroll(id="help-body"):
+                yield Static(
+                    _keys_table(groups), id="help-keys", classes="help-section"
+                )
+                yield Static(
+                    _terms_table("File states", FILE_STATES),
+                    id="help-states",
+                    classes="help-section",
+                )
+                yield Static(
+                    _terms_table("History outcomes", OUTCOMES),
+                    id="help-outcomes",
+                    classes="help-section",
+                )
+                yield Static(
+                    "ctrl+p opens the command palette: every action, by name.",
+                    classes="help-section",
+                )
+            yield Static("Up/Down, PgUp/PgDn scroll   Esc closes", id="help-footer")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
+
+    def action_close(self) -> None:
+        """Back to the screen the help was opened over."""
+        self.dismiss(None)

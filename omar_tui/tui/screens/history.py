@@ -1,0 +1,459 @@
+"""Past submissions, newest first: search, read in full, export, copy File Ids.
+
+A history can hold years of records, so the screen never loads it whole: it
+shows one page (:data:`PAGE_SIZE` rows) fetched with ``History.recent`` in a
+thread worker, and counts matches in the same worker after the rows are on
+screen. Opening it costs one small query whatever the size of the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from omar_tui.core.history import History
+from omar_tui.core.models import Outcome, Submission
+from omar_tui.errors import OmarError
+from omar_tui.tui.screens.history_detail import (
+    OUTCOME_STYLES,
+    SubmissionDetailScreen,
+    copy_file_id,
+    outcome_advice,
+    short_time,
+)
+
+PAGE_SIZE = 200
+"""Rows per page: enough to scroll through, small enough to fetch instantly."""
+
+EXPORT_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(Submission) if f.name != "raw_reply"
+)
+"""CSV columns: every field of a record except the (long) raw reply page."""
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.ACCEPTED: "accepted",
+    Outcome.REJECTED: "REJECTED",
+    Outcome.BLOCKED: "blocked",
+    Outcome.FAILED: "failed",
+    Outcome.UNKNOWN: "? UNKNOWN",
+    Outcome.PENDING: "? pending",
+}
+"""Outcome words in the table; the ones needing action stand out in capitals."""
+
+
+def export_csv(rows: Sequence[Submission], path: Path) -> int:
+    """Write ``rows`` to a new CSV file at ``path``; never replaces a file.
+
+    The file is opened in exclusive-create mode, so a file that appeared
+    after the operator chose the name is not overwritten either.
+
+    Returns:
+        The number of records written.
+
+    Raises:
+        FileExistsError: When ``path`` exists.
+        OSError: When the file cannot be written.
+    """
+    with path.open("x", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(EXPORT_FIELDS)
+        for record in rows:
+            values = (getattr(record, name) for name in EXPORT_FIELDS)
+            writer.writerow("" if value is None else str(value) for value in values)
+    return len(rows)
+
+
+def default_export_path(folder: Path, now: datetime | None = None) -> Path:
+    """``<folder>/omar-history-<local time>.csv``, a name unlikely to exist."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return folder / f"omar-history-{stamp}.csv"
+
+
+class ExportDialog(ModalScreen[Path | None]):
+    """Asks where to write the CSV; refuses a path that already exists.
+
+    Args:
+        suggestion: The path shown pre-filled.
+        count: How many rows will be written, for the prompt.
+    """
+
+    DEFAULT_CSS = """
+    ExportDialog {
+        align: center middle;
+    }
+    ExportDialog > Vertical {
+        width: 76;
+        max-width: 100%;
+        height: auto;
+        border: round $accent;
+        padding: 0 1;
+        background: $surface;
+    }
+    ExportDialog #export-error {
+        color: $error;
+    }
+    ExportDialog #export-help {
+        color: $text-muted;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, suggestion: Path, count: int) -> None:
+        super().__init__()
+        self._suggestion = suggestion
+        self._count = count
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Export to CSV"
+            yield Label(f"Write the {self._count} rows shown to this file:")
+            yield Input(str(self._suggestion), id="export-path")
+            yield Label("", id="export-error")
+            yield Label("Enter writes it   Esc cancels", id="export-help")
+
+    @on(Input.Submitted, "#export-path")
+    def _chosen(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        error = self.query_one("#export-error", Label)
+        if not text:
+            error.update("Type a file name.")
+            return
+
+        path = Path(text).expanduser()
+        if path.exists():
+            error.update("That file exists and is not replaced: choose another name.")
+            return
+        if not path.parent.is_dir():
+            error.update(f"There is no folder {path.parent}.")
+            return
+        self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        """Close without writing anything."""
+        self.dismiss(None)
+
+
+class HistoryTable(DataTable[Text | str]):
+    """The page of records; PgUp/PgDn at either end turn the page."""
+
+    HELP_GROUP = "Submission list"
+
+    def action_page_down(self) -> None:
+        """Scroll a screenful, or go to the next page from the last row."""
+        screen = self.screen
+        if (
+            isinstance(screen, HistoryScreen)
+            and self.row_count
+            and self.cursor_row >= self.row_count - 1
+        ):
+            screen.action_next_page()
+            return
+        super().action_page_down()
+
+    def action_page_up(self) -> None:
+        """Scroll a screenful, or go to the previous page from the first row."""
+        screen = self.screen
+        if isinstance(screen, HistoryScreen) and self.cursor_row <= 0:
+            screen.action_previous_page()
+            return
+        super().action_page_up()
+
+
+class HistoryScreen(Screen[None]):
+    """Past submissions newest first, a page at a time, with search.
+
+    Args:
+        history: The submission records to read (never written here).
+        export_folder: Where the CSV export is suggested (the working folder
+            unless a test or the demo says otherwise).
+    """
+
+    HELP_GROUP = "History"
+
+    DEFAULT_CSS = """
+    HistoryScreen #history-status {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    HistoryScreen #history-search {
+        margin: 0 0;
+    }
+    HistoryScreen HistoryTable {
+        height: 1fr;
+    }
+    HistoryScreen #history-advice {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $warning 30%;
+    }
+    HistoryScreen #history-advice.-hidden {
+        display: none;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "focus_search", "Search"),
+        Binding("enter", "open_detail", "Detail", show=False),
+        Binding("n", "next_page", "Next page"),
+        Binding("p", "previous_page", "Prev page"),
+        Binding("e", "export", "Export CSV"),
+        Binding("c", "copy_file_id", "Copy File Id"),
+        Binding("r", "refresh", "Refresh", show=False),
+    ]
+
+    DEBOUNCE = 0.3
+    """Seconds of quiet typing before a search runs."""
+
+    def __init__(self, history: History, *, export_folder: Path | None = None) -> None:
+        super().__init__()
+        self.history = history
+        self.export_folder = export_folder
+        self.title = "History"
+        self.search = ""
+        self.page_offset = 0
+        self.total: int | None = None
+        self.rows: list[Submission] = []
+        self._generation = 0
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("History: loading...", id="history-status")
+        yield Input(
+            placeholder="/ search name, File Id or date (2026-05-09)",
+            id="history-search",
+            compact=True,
+        )
+        table = HistoryTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("Started (UTC)", key="started")
+        table.add_column("Env", key="env")
+        table.add_column("Sent as", key="name")
+        table.add_column("Outcome", key="outcome")
+        table.add_column("File Id", key="file_id")
+        yield table
+        yield Static("", id="history-advice", classes="-hidden")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(HistoryTable).focus()
+        self.load()
+
+    # -- loading
+
+    def load(self) -> None:
+        """Fetch the current page for the current search, in a thread."""
+        self._generation += 1
+        self._fetch(self._generation, self.page_offset, self.search)
+
+    @work(thread=True, exclusive=True, group="history-query")
+    def _fetch(self, generation: int, offset: int, search: str) -> None:
+        try:
+            rows = self.history.recent(PAGE_SIZE, offset, search or None)
+            self.app.call_from_thread(self._show_rows, generation, offset, rows)
+            total = self.history.count(search or None)
+        except OmarError as exc:
+            self.app.call_from_thread(self._show_error, exc)
+            return
+        self.app.call_from_thread(self._show_total, generation, total)
+
+    def _show_error(self, error: OmarError) -> None:
+        self.notify(error.hint, title=error.title, severity="error", timeout=10)
+
+    def _show_rows(self, generation: int, offset: int, rows: list[Submission]) -> None:
+        if generation != self._generation:
+            return  # a newer search or page replaced this one
+
+        self.page_offset = offset
+        self.rows = list(rows)
+        table = self.query_one(HistoryTable)
+        table.clear()
+        for record in self.rows:
+            table.add_row(*self._cells(record), key=str(record.id))
+        self._update_status()
+        self._update_advice()
+
+    def _show_total(self, generation: int, total: int) -> None:
+        if generation == self._generation:
+            self.total = total
+            self._update_status()
+
+    @staticmethod
+    def _cells(record: Submission) -> tuple[str | Text, ...]:
+        outcome = Text(
+            OUTCOME_LABELS.get(record.outcome, str(record.outcome)),
+            style=OUTCOME_STYLES.get(record.outcome, ""),
+        )
+        return (
+            short_time(record.started_at)[:16],
+            record.environment,
+            record.name_sent,
+            outcome,
+            record.file_id or "",
+        )
+
+    def _update_status(self) -> None:
+        status = self.query_one("#history-status", Static)
+        found = f" matching {self.search!r}" if self.search else ""
+        if not self.rows:
+            status.update(
+                f"No submissions{found}."
+                if self.page_offset == 0
+                else "No more records."
+            )
+            return
+
+        first, last = self.page_offset + 1, self.page_offset + len(self.rows)
+        total = "counting..." if self.total is None else f"{self.total:,}"
+        status.update(f"Records {first:,}-{last:,} of {total}{found}")
+
+    def _update_advice(self) -> None:
+        advice = self.query_one("#history-advice", Static)
+        record = self.highlighted
+        text = outcome_advice(record) if record else ""
+        advice.update(text)
+        advice.set_class(not text, "-hidden")
+
+    @property
+    def highlighted(self) -> Submission | None:
+        """The record under the cursor, if any."""
+        table = self.query_one(HistoryTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._update_advice()
+
+    # -- search
+
+    @on(Input.Changed, "#history-search")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        value = event.value.strip()
+        self._debounce = self.set_timer(self.DEBOUNCE, lambda: self._search(value))
+
+    @on(Input.Submitted, "#history-search")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._search(event.value.strip())
+        self.query_one(HistoryTable).focus()
+
+    def _search(self, text: str) -> None:
+        if text == self.search and self.total is not None:
+            return
+        self.search = text
+        self.page_offset = 0
+        self.total = None
+        self.load()
+
+    # -- actions
+
+    def action_focus_search(self) -> None:
+        """Put the cursor in the search box."""
+        self.query_one("#history-search", Input).focus()
+
+    def action_back(self) -> None:
+        """Leave the search box, or go back to the main screen."""
+        if self.focused is self.query_one("#history-search"):
+            self.query_one(HistoryTable).focus()
+            return
+        self.dismiss(None)
+
+    def action_next_page(self) -> None:
+        """Show the next PAGE_SIZE older records."""
+        more = len(self.rows) == PAGE_SIZE
+        if self.total is not None:
+            more = self.page_offset + PAGE_SIZE < self.total
+        if not more:
+            self.notify("This is the last page.", timeout=2)
+            return
+        self.page_offset += PAGE_SIZE
+        self.load()
+
+    def action_previous_page(self) -> None:
+        """Show the previous PAGE_SIZE newer records."""
+        if self.page_offset == 0:
+            self.notify("This is the first page.", timeout=2)
+            return
+        self.page_offset = max(0, self.page_offset - PAGE_SIZE)
+        self.load()
+
+    def action_refresh(self) -> None:
+        """Read the page again (records may have been added meanwhile)."""
+        self.total = None
+        self.load()
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_open_detail()
+
+    def action_open_detail(self) -> None:
+        """Show every field of the highlighted record and its raw reply."""
+        record = self.highlighted
+        if record is not None:
+            self._open_detail(record.id)
+
+    @work(thread=True, group="history-detail")
+    def _open_detail(self, record_id: int) -> None:
+        try:
+            record = self.history.get(record_id)
+        except OmarError as exc:
+            self.app.call_from_thread(self._show_error, exc)
+            return
+        if record is None:
+            self.app.call_from_thread(
+                self.notify, "That record is no longer there.", severity="warning"
+            )
+            return
+        self.app.call_from_thread(self.app.push_screen, SubmissionDetailScreen(record))
+
+    def action_copy_file_id(self) -> None:
+        """Copy the highlighted record's File Id."""
+        record = self.highlighted
+        if record is not None:
+            copy_file_id(self, record)
+
+    def action_export(self) -> None:
+        """Ask for a file name, then write the shown rows to it as CSV."""
+        if not self.rows:
+            self.notify("There are no rows to export.", severity="warning")
+            return
+        rows = list(self.rows)
+        folder = self.export_folder or Path.cwd()
+
+        def write(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                count = export_csv(rows, path)
+            except OSError as exc:
+                self.notify(
+                    f"{path}: {exc.strerror or exc}",
+                    title="Export failed",
+                    severity="error",
+                )
+                return
+            self.notify(str(path), title=f"Exported {count} rows")
+
+        self.app.push_screen(
+            ExportDialog(default_export_path(folder), len(rows)), write
+        )
