@@ -361,7 +361,7 @@ def write_pkcs12(
         mac = hashes.SHA256()
     encryption = (
         serialization.PrivateFormat.PKCS12.encryption_builder()
-        .kdf_rounds(2048 if legacy else 20000)
+        .kdf_rounds(2048)
         .key_cert_algorithm(algorithm)
         .hmac_hash(mac)
         .build(password.encode())

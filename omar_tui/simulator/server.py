@@ -236,7 +236,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         sim = self.sim
         sim.requests.bump("posts" if self.command == "POST" else "gets")
-        sim._pause(sim.faults.latency)
+        if sim._pause(sim.faults.latency):
+            self.close_connection = True
+            return
 
         path = self.path.split("?", 1)[0]
         upload_paths = (sim.upload_path, MOVED_UPLOAD_PATH)
@@ -285,7 +287,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         faults = sim.faults.take()
-        sim._pause(faults.delay)
+        if sim._pause(faults.delay):
+            self.close_connection = True
+            return
         if self._early_fault(faults):
             return
         if self._session_id() is None:
