@@ -1,0 +1,678 @@
+"""The HTTPS conversation with OMAR-Online: a session, then uploads.
+
+One :class:`OmarClient` wraps one ``httpx.AsyncClient``: the connection is
+kept alive, cookies persist (SPEC.md R2) and files go strictly one at a time
+(R7). Its real job is *classifying failure*, because a resend of a file that
+did arrive is a duplicate in CAISO's settlement data:
+
+* :class:`~omar_tui.errors.ConnectionFailed` -- provably nothing was
+  processed: the fault came before any byte of the file left, or the server
+  answered "not here" (307/308) or refused our certificate at the TLS level.
+* :class:`~omar_tui.errors.OutcomeUnknown` -- the file may have arrived: the
+  connection broke after its bytes started to leave, the reply was
+  unreadable, or the server failed (5xx) after reading it.
+* a :class:`~omar_tui.core.models.Receipt` -- the server answered with a
+  page; :func:`~omar_tui.core.receipt.parse_receipt` says what kind.
+
+Redirects are never followed automatically: an upload that is redirected and
+re-sent is exactly the duplicate this module exists to prevent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import ssl
+import time
+import urllib.request
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from omar_tui import __version__
+from omar_tui.core.models import Receipt, ReceiptKind
+from omar_tui.core.receipt import parse_receipt
+from omar_tui.errors import CertificateError, ConnectionFailed, OutcomeUnknown
+
+log = logging.getLogger("omar_tui.client")
+
+MAX_SESSION_REDIRECTS = 5
+CHUNK_BYTES = 64 * 1024
+"""Size of the pieces the upload body is handed to the connection in."""
+
+LOOK_IT_UP = "Look the file up in OMAR-Online before sending it again."
+CERT_REFUSED_HINT = (
+    "Check that the certificate is the one registered with OMAR-Online, that "
+    "it has not expired, and that its key matches."
+)
+
+_LOGIN_WORDS = (
+    *("login", "logon", "log-in", "signin", "sign-in", "j_security_check"),
+    *("sso", "/auth", "cas/", "session", "expired", "certificate"),
+)
+
+# OpenSSL reasons of alerts a server sends when it will not take our
+# certificate (none sent, unknown CA, expired, revoked, access denied...).
+_CLIENT_CERT_ALERTS = (
+    "ALERT_CERTIFICATE_REQUIRED",
+    "ALERT_BAD_CERTIFICATE",
+    "ALERT_UNKNOWN_CA",
+    "ALERT_CERTIFICATE_UNKNOWN",
+    "ALERT_CERTIFICATE_EXPIRED",
+    "ALERT_CERTIFICATE_REVOKED",
+    "ALERT_UNSUPPORTED_CERTIFICATE",
+    "ALERT_ACCESS_DENIED",
+)
+
+
+def default_user_agent() -> str:
+    return f"omar-tui/{__version__}"
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """Where and how to talk to OMAR-Online; built from the settings."""
+
+    base_url: str
+    """Scheme, host and optional port (and path prefix), e.g. ``https://host``."""
+    session_path: str = "/"
+    """Page whose GET opens the session and sets its cookie."""
+    upload_path: str = "/uploadProcess.jsp"
+    """Page files are POSTed to (SPEC.md R6)."""
+    user_agent: str = ""
+    """User-Agent header; empty means ``omar-tui/<version>``."""
+    connect_timeout: float = 15.0
+    """Seconds allowed for the TCP connection and TLS handshake."""
+    read_timeout: float = 120.0
+    """Seconds allowed between bytes of the reply (and of the upload's writes)."""
+    max_reply_bytes: int = 2_000_000
+    """Most reply bytes read; the rest of a larger reply is never downloaded."""
+    proxy: str | None = None
+    """Proxy URL; ``None`` uses HTTPS_PROXY/NO_PROXY from the environment."""
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` on this server."""
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+class OmarClient:
+    """An HTTPS session with OMAR-Online: ``async with``, then ``upload``.
+
+    Args:
+        connection: Server and timeouts.
+        ssl_context: From :func:`omar_tui.core.tls.build_ssl_context`; it is
+            the only trust configuration used (verification is always on).
+        transport: Replaces the network (tests use ``httpx.MockTransport``).
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        ssl_context: ssl.SSLContext,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.connection = connection
+        self._ssl_context = ssl_context
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> OmarClient:
+        self._client = self._make_client()
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.__aexit__(exc_type, exc, tb)
+
+    # -- the session ----------------------------------------------------------
+
+    async def open_session(self) -> None:
+        """GET the session page so the server sets its session cookie.
+
+        Redirects within the same server are followed (at most five), as a
+        browser would, so cookies set along the way are kept.
+
+        Raises:
+            ConnectionFailed: the server cannot be reached, its certificate is
+                not trusted, it failed (5xx) or it redirects in a loop.
+            CertificateError: the server refused our client certificate.
+        """
+        async with self._lock:
+            client = self._require_client()
+            url = self.connection.url(self.connection.session_path)
+            for _ in range(MAX_SESSION_REDIRECTS + 1):
+                status, location = await self._get(client, url)
+                if not (300 <= status < 400 and location):
+                    _check_session_status(status, url)
+                    return
+                target = urljoin(url, location)
+                if not _same_origin(url, target):
+                    log.warning(
+                        "session page redirects to another server (%s); not followed",
+                        _loggable(target),
+                    )
+                    return
+                url = target
+            raise ConnectionFailed(
+                "OMAR-Online keeps redirecting the session page",
+                f"More than {MAX_SESSION_REDIRECTS} redirects from "
+                f"{self.connection.session_path}: check the session path setting.",
+                retryable=False,
+            )
+
+    async def _get(self, client: httpx.AsyncClient, url: str) -> tuple[int, str]:
+        """One GET whose body is read (capped) and dropped: (status, Location)."""
+        started = time.monotonic()
+        status: int | str = "error"
+        size = 0
+        try:
+            try:
+                response = await client.send(
+                    client.build_request("GET", url), stream=True
+                )
+            except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+                status = type(exc).__name__
+                raise _session_error(exc, self.connection) from exc
+            try:
+                status = response.status_code
+                size = len(
+                    await _read_capped(response, self.connection.max_reply_bytes)
+                )
+            except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+                raise _session_error(exc, self.connection) from exc
+            finally:
+                await response.aclose()
+            return response.status_code, response.headers.get("location", "")
+        finally:
+            _log_request("GET", url, status, 0, size, started)
+
+    # -- uploads --------------------------------------------------------------
+
+    async def upload(self, name: str, data: bytes) -> Receipt:
+        """Send one file and read the server's answer.
+
+        The file goes as ``multipart/form-data`` in field ``datafile`` under
+        ``name``, with ``data`` exactly as given. Only one upload runs at a
+        time, whatever the number of callers.
+
+        Returns:
+            The parsed reply; SESSION_EXPIRED also for a redirect to a login
+            page or to the session page. ``http_status`` is always set.
+
+        Raises:
+            ConnectionFailed: provably not processed (see the module doc).
+            OutcomeUnknown: the file may have reached OMAR-Online.
+        """
+        async with self._lock:
+            client = self._require_client()
+            url = self.connection.url(self.connection.upload_path)
+            body = _MultipartBody(name, data)
+            request = client.build_request(
+                "POST",
+                url,
+                content=body,
+                headers={
+                    "Content-Type": body.content_type,
+                    "Content-Length": str(body.length),
+                },
+            )
+            started = time.monotonic()
+            status: int | str = "error"
+            size = 0
+            try:
+                try:
+                    response = await client.send(request, stream=True)
+                except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+                    status = type(exc).__name__
+                    raise self._upload_error(exc, body) from exc
+                try:
+                    status = response.status_code
+                    receipt, size = await self._upload_reply(response, url)
+                finally:
+                    await response.aclose()
+                return receipt
+            finally:
+                _log_request("POST", url, status, body.sent, size, started)
+
+    def _upload_error(
+        self, exc: Exception, body: _MultipartBody
+    ) -> ConnectionFailed | OutcomeUnknown:
+        """Classify a fault before a reply arrived.
+
+        httpx cannot say how many bytes reached the socket, so the body keeps
+        its own count: it knows whether the connection ever asked for the
+        first byte of the file. Until then only the request line and headers
+        can have left, and a multipart POST without its body cannot make the
+        server save anything, so the fault is a clean "not delivered". Once
+        the file started to leave, nothing is provable: even a keep-alive
+        connection that "went stale" may have carried the whole request
+        before the server dropped it (a crash after saving looks the same),
+        so it is reported as unknown rather than resent blindly. httpcore
+        already skips idle connections the server has visibly closed, which
+        keeps that case rare.
+
+        One exception: a TLS alert refusing our certificate is the server's
+        TLS layer rejecting us before its application saw the request (with
+        TLS 1.3 the alert for a certificate sent in the handshake only shows
+        on the first read, after the request was written).
+        """
+        if _client_cert_refused(exc) or not body.started:
+            return _connection_error(exc, self.connection)
+        if isinstance(exc, httpx.TimeoutException):
+            title = "No reply from OMAR-Online in time after the file was sent"
+        else:
+            title = "The connection broke after the file was sent"
+        return OutcomeUnknown(
+            title,
+            f"OMAR-Online may have saved the file ({_describe(exc)}). {LOOK_IT_UP}",
+        )
+
+    async def _upload_reply(
+        self, response: httpx.Response, url: str
+    ) -> tuple[Receipt, int]:
+        """Turn the reply's status and (capped) body into a receipt."""
+        status = response.status_code
+        if 300 <= status < 400:
+            return self._redirected(response, url), 0
+        if status >= 500:
+            raise OutcomeUnknown(
+                f"OMAR-Online failed with HTTP {status} after receiving the file",
+                f"The server may have saved it before failing. {LOOK_IT_UP}",
+            )
+
+        try:
+            body = await _read_capped(response, self.connection.max_reply_bytes)
+        except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+            raise OutcomeUnknown(
+                "The reply from OMAR-Online could not be read",
+                f"The file may have been saved ({_describe(exc)}). {LOOK_IT_UP}",
+            ) from exc
+
+        receipt = parse_receipt(
+            body, response.headers.get("content-type"), status=status
+        )
+        return receipt, len(body)
+
+    def _redirected(self, response: httpx.Response, url: str) -> Receipt:
+        """A redirected upload: a login page, a moved upload page, or unknown."""
+        status = response.status_code
+        location = urljoin(url, response.headers.get("location", ""))
+        session_url = self.connection.url(self.connection.session_path)
+        to_session = bool(location) and _same_page(location, session_url)
+
+        if to_session or (status in (302, 303) and _looks_like_login(location)):
+            return Receipt(
+                ReceiptKind.SESSION_EXPIRED,
+                message=f"OMAR-Online redirected the upload to {_loggable(location)}"
+                " (a login page): the session has expired.",
+                http_status=status,
+            )
+        if status in (307, 308):
+            raise ConnectionFailed(
+                f"OMAR-Online redirected the upload (HTTP {status}); it was not "
+                "followed and nothing was processed",
+                f"The server asks for the upload at {_loggable(location)}. If that "
+                "is right, change the upload path in the settings.",
+                retryable=False,
+            )
+        raise OutcomeUnknown(
+            f"OMAR-Online answered the upload with a redirect (HTTP {status})",
+            f"It points to {_loggable(location)}; the file may have been "
+            f"saved. {LOOK_IT_UP}",
+        )
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _require_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("OmarClient is used outside 'async with'")
+        return self._client
+
+    def _make_client(self) -> httpx.AsyncClient:
+        conn = self.connection
+        options: dict[str, Any] = {
+            "verify": self._ssl_context,
+            "http1": True,
+            "http2": False,
+            "follow_redirects": False,
+            "timeout": httpx.Timeout(
+                connect=conn.connect_timeout,
+                read=conn.read_timeout,
+                write=conn.read_timeout,
+                pool=conn.connect_timeout,
+            ),
+            "limits": httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            "headers": {"User-Agent": conn.user_agent or default_user_agent()},
+        }
+        if self._transport is not None:
+            return httpx.AsyncClient(transport=self._transport, **options)
+        if conn.proxy:
+            return httpx.AsyncClient(proxy=_checked_proxy(conn.proxy), **options)
+        try:
+            return httpx.AsyncClient(trust_env=True, **options)
+        except (httpx.InvalidURL, ValueError, ImportError) as exc:
+            # httpx refuses the whole environment for one bad entry (an IPv6
+            # range in NO_PROXY, say): keep the entries it can read.
+            log.warning("proxy settings in the environment are malformed: %s", exc)
+            mounts = _environment_mounts(self._ssl_context, options["limits"])
+            return httpx.AsyncClient(trust_env=False, mounts=mounts, **options)
+
+
+class _MultipartBody:
+    """A ``multipart/form-data`` body that knows whether it started to leave.
+
+    Built by hand rather than by httpx so that the bytes are exactly the file
+    and the sending can be counted (see ``OmarClient._upload_error``).
+    """
+
+    def __init__(self, name: str, data: bytes) -> None:
+        boundary = "----omar-tui-" + secrets.token_hex(16)
+        self.content_type = f"multipart/form-data; boundary={boundary}"
+        head = (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="datafile"; '
+            f'filename="{_quote_filename(name)}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        self._payload = head + data + f"\r\n--{boundary}--\r\n".encode()
+        self.length = len(self._payload)
+        self.started = False
+        """True once the connection asked for the first byte of the body."""
+        self.sent = 0
+        """Bytes handed to the connection (not necessarily received)."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for start in range(0, self.length, CHUNK_BYTES):
+            self.started = True
+            chunk = self._payload[start : start + CHUNK_BYTES]
+            yield chunk
+            self.sent += len(chunk)
+
+
+def _quote_filename(name: str) -> str:
+    """Escape a file name for the header as browsers do (HTML5 form encoding)."""
+    return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """Read at most ``limit`` bytes of a streamed reply; drop the rest unread."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            log.warning("reply longer than %d bytes; the rest was not read", limit)
+            break
+    return b"".join(parts)[:limit]
+
+
+# --- classifying faults --------------------------------------------------------
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception it was raised from, innermost last."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _client_cert_refused(exc: BaseException) -> bool:
+    return any(
+        isinstance(e, ssl.SSLError)
+        and not isinstance(e, ssl.SSLCertVerificationError)
+        and any(alert in _reason(e) for alert in _CLIENT_CERT_ALERTS)
+        for e in _chain(exc)
+    )
+
+
+def _reason(exc: ssl.SSLError) -> str:
+    return f"{exc.reason or ''} {exc}".upper()
+
+
+def _session_error(
+    exc: BaseException, conn: Connection
+) -> ConnectionFailed | CertificateError:
+    """As :func:`_connection_error`, but a refused certificate is a CertificateError.
+
+    Opening the session is where a bad certificate first shows, and it is a
+    fault in the operator's setup rather than in the network.
+    """
+    if _client_cert_refused(exc):
+        return CertificateError(
+            "OMAR-Online refused the client certificate", CERT_REFUSED_HINT
+        )
+    return _connection_error(exc, conn)
+
+
+def _connection_error(exc: BaseException, conn: Connection) -> ConnectionFailed:
+    """Name a fault that happened before anything was delivered."""
+    host = urlsplit(conn.base_url).hostname or conn.base_url
+    chain = _chain(exc)
+
+    if _client_cert_refused(exc):
+        return ConnectionFailed(
+            "OMAR-Online refused the client certificate; nothing was processed",
+            CERT_REFUSED_HINT,
+            retryable=False,
+        )
+
+    verify = next(
+        (e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None
+    )
+    if verify is not None:
+        return _untrusted_server(verify, host)
+
+    if any(isinstance(e, httpx.ProxyError) for e in chain):
+        return ConnectionFailed(
+            "The proxy refused or failed to connect to OMAR-Online",
+            f"Check the proxy setting or HTTPS_PROXY ({_describe(exc)}).",
+        )
+    if any(isinstance(e, httpx.TimeoutException) for e in chain):
+        return ConnectionFailed(
+            f"Timed out connecting to {host}",
+            "The server or the network is slow or down; nothing was sent. "
+            "Try again later, or raise connect_timeout.",
+        )
+    if any(isinstance(e, (httpx.UnsupportedProtocol, httpx.InvalidURL)) for e in chain):
+        return ConnectionFailed(
+            f"The server address {conn.base_url} cannot be used",
+            "It must be an https:// URL with a host name.",
+            retryable=False,
+        )
+    if any(_is_dns_error(e) for e in chain):
+        return ConnectionFailed(
+            f"Cannot find the server {host}",
+            "The name does not resolve: check the address and the network/DNS.",
+        )
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return ConnectionFailed(
+            f"{host} refused the connection",
+            "Nothing listens at that address and port: check the base URL.",
+        )
+    if any(isinstance(e, ssl.SSLError) for e in chain):
+        return ConnectionFailed(
+            f"The secure connection to {host} failed",
+            f"The TLS handshake did not complete ({_describe(exc)}); nothing was sent.",
+        )
+    return ConnectionFailed(
+        f"Cannot connect to {host}",
+        f"{_describe(exc)}; nothing was sent. Check the network and try again.",
+    )
+
+
+def _untrusted_server(exc: ssl.SSLCertVerificationError, host: str) -> ConnectionFailed:
+    code = exc.verify_code
+    hint = (
+        "Nothing was sent. If the server uses a private CA (a test server or "
+        "the simulator), set ca_bundle to that CA's certificate; verification "
+        "itself cannot be turned off."
+    )
+    if code == 10:  # X509_V_ERR_CERT_HAS_EXPIRED
+        title = f"The server's certificate has expired ({host})"
+        hint = "Nothing was sent. The server's certificate is out of date."
+    elif code in (62, 64):  # hostname / IP address mismatch
+        title = f"The server's certificate is not valid for {host}"
+    else:
+        title = f"The server's certificate is not trusted ({host})"
+    detail = exc.verify_message or exc.reason or ""
+    return ConnectionFailed(
+        f"{title}: {detail}" if detail else title, hint, retryable=False
+    )
+
+
+def _is_dns_error(exc: BaseException) -> bool:
+    import socket
+
+    return isinstance(exc, socket.gaierror)
+
+
+def _describe(exc: BaseException) -> str:
+    """The innermost non-empty message of an exception chain, for hints."""
+    for e in reversed(_chain(exc)):
+        text = str(e).strip()
+        if text:
+            return text
+    return type(exc).__name__
+
+
+def _check_session_status(status: int, url: str) -> None:
+    if status >= 500:
+        raise ConnectionFailed(
+            f"OMAR-Online failed (HTTP {status}) when opening the session",
+            "The server is having trouble; nothing was sent. Try again later.",
+        )
+    if status in (401, 403):
+        raise CertificateError(
+            f"OMAR-Online refused access (HTTP {status})",
+            "The certificate may not be registered for OMAR-Online, or has "
+            "expired; check it with the CAISO access administrator.",
+        )
+    if status >= 400:
+        log.warning("session page %s answered HTTP %d", _loggable(url), status)
+
+
+# --- URLs and logging ------------------------------------------------------------
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+
+
+def _same_page(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    path_a = pa.path.split(";")[0] or "/"
+    path_b = pb.path.split(";")[0] or "/"
+    return _same_origin(a, b) and path_a.rstrip("/") == path_b.rstrip("/")
+
+
+def _looks_like_login(url: str) -> bool:
+    parts = urlsplit(url)
+    text = f"{parts.path} {parts.query}".lower()
+    return any(word in text for word in _LOGIN_WORDS)
+
+
+def _loggable(url: str) -> str:
+    """A URL without query or ``;jsessionid=...``: no session id reaches a log."""
+    parts = urlsplit(url)
+    path = parts.path.split(";")[0] or "/"
+    return f"{parts.scheme}://{parts.netloc}{path}" if parts.netloc else path
+
+
+def _log_request(
+    method: str, url: str, status: int | str, sent: int, received: int, started: float
+) -> None:
+    elapsed = (time.monotonic() - started) * 1000
+    log.info(
+        "%s %s %s sent=%d received=%d %.0f ms",
+        method,
+        urlsplit(url).path.split(";")[0] or "/",
+        status,
+        sent,
+        received,
+        elapsed,
+    )
+
+
+# --- proxies ---------------------------------------------------------------------
+
+
+def _checked_proxy(proxy: str) -> httpx.Proxy:
+    try:
+        return httpx.Proxy(proxy)
+    except (httpx.InvalidURL, ValueError, ImportError) as exc:
+        raise ConnectionFailed(
+            f"The proxy setting {proxy!r} cannot be used",
+            f"Give a proxy URL such as http://proxy.example:3128 ({exc}).",
+            retryable=False,
+        ) from exc
+
+
+def _environment_mounts(
+    context: ssl.SSLContext, limits: httpx.Limits
+) -> dict[str, httpx.AsyncBaseTransport | None]:
+    """HTTP(S)_PROXY / NO_PROXY read entry by entry, skipping what httpx rejects."""
+    found = urllib.request.getproxies()
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+
+    for scheme in ("http", "https", "all"):
+        url = found.get(scheme)
+        if not url:
+            continue
+        url = url if "://" in url else f"http://{url}"
+        try:
+            mounts[f"{scheme}://"] = httpx.AsyncHTTPTransport(
+                proxy=url, verify=context, limits=limits, http1=True, http2=False
+            )
+        except (httpx.InvalidURL, ValueError, ImportError) as exc:
+            log.warning("ignoring the %s proxy from the environment: %s", scheme, exc)
+
+    for entry in found.get("no", "").split(","):
+        host = entry.strip().strip("[]")
+        if not host:
+            continue
+        if host == "*":
+            return {}
+        pattern = _no_proxy_pattern(host)
+        try:
+            httpx.URL(pattern)
+        except (httpx.InvalidURL, ValueError):
+            pattern = ""
+        if pattern:
+            mounts[pattern] = None
+        else:
+            log.warning("ignoring NO_PROXY entry %r: not a host name or address", entry)
+    return mounts
+
+
+def _no_proxy_pattern(host: str) -> str:
+    """The httpx mount pattern for one NO_PROXY entry ("" if it cannot be one)."""
+    import ipaddress
+
+    if "/" in host:
+        return ""  # address ranges are not supported by httpx's patterns
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if "://" in host:
+            return host
+        return f"all://{host}" if host.lower() == "localhost" else f"all://*{host}"
+    return f"all://[{host}]" if address.version == 6 else f"all://{host}"
