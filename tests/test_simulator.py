@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import signal
 import socket
 import ssl
 import stat
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -723,3 +725,41 @@ def test_default_state_dir_is_under_the_data_dir(
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_state_dir() == tmp_path / "omar-tui" / "simulator"
+
+
+def test_run_simulator_refuses_a_busy_port(sim: Simulator) -> None:
+    out = io.StringIO()
+    assert run_simulator(sim.port, sim.state_dir, out=out) == 2
+    assert "cannot listen on port" in out.getvalue()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_stops_the_foreground_simulator_with_exit_0(
+    state_dir: Path, signum: int
+) -> None:
+    code = (
+        "import sys; from pathlib import Path;"
+        "from omar_tui.simulator.cli import run_simulator;"
+        f"sys.exit(run_simulator(0, Path({str(state_dir)!r})))"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            if "Ctrl-C" in line:
+                break
+        child.send_signal(signum)
+        rest, _ = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+    assert child.returncode == 0
+    assert "Stopped." in rest

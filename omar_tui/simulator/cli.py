@@ -107,35 +107,54 @@ def run_simulator(
     """
     out = out or sys.stdout
     try:
+        with _sigterm_as_interrupt():
+            sim = _start(port, state_dir, host, faults, out)
+            if sim is None:
+                return int(ExitCode.USAGE)
+            try:
+                print(describe(sim), file=out, flush=True)
+                if faults:
+                    print(f"Faults on: {', '.join(faults)}", file=out, flush=True)
+                waiter = stop or threading.Event()
+                while not waiter.wait(0.5):
+                    pass
+            finally:
+                sim.stop()
+    except KeyboardInterrupt:
+        print("\nStopped.", file=out, flush=True)
+    return int(ExitCode.OK)
+
+
+def _start(
+    port: int,
+    state_dir: Path | None,
+    host: str,
+    faults: Sequence[str],
+    out: TextIO,
+) -> Simulator | None:
+    """Make and start the simulator, or print why not and return None."""
+    folder = state_dir or default_state_dir()
+    try:
         check_loopback(host)
-        sim = Simulator(state_dir or default_state_dir(), host, port)
+        sim = Simulator(folder, host, port)
         for spec in faults:
             sim.faults.set(spec)
-        sim.start()
     except OmarError as exc:
         print(f"error: {exc.title}", file=out)
         if exc.hint:
             print(exc.hint, file=out)
-        return int(exc.exit_code)
+        return None
     except ValueError as exc:
         print(f"error: {exc}", file=out)
-        return int(ExitCode.USAGE)
+        return None
+    except OSError as exc:
+        print(f"error: the simulator cannot use its folder {folder}: {exc}", file=out)
+        print("Choose another folder with --state-dir.", file=out)
+        return None
+
+    try:
+        return sim.start()
     except OSError as exc:
         print(f"error: the simulator cannot listen on port {port}: {exc}", file=out)
         print("Choose another port with --port.", file=out)
-        return int(ExitCode.USAGE)
-
-    print(describe(sim), file=out, flush=True)
-    if faults:
-        print(f"Faults on: {', '.join(faults)}", file=out, flush=True)
-
-    waiter = stop or threading.Event()
-    try:
-        with _sigterm_as_interrupt():
-            while not waiter.wait(0.5):
-                pass
-    except KeyboardInterrupt:
-        print("\nStopping.", file=out, flush=True)
-    finally:
-        sim.stop()
-    return int(ExitCode.OK)
+        return None
