@@ -357,7 +357,7 @@ class Sender:
     def _record_receipt(
         self, record_id: int, receipt: Receipt, sent: int
     ) -> Submission:
-        common = {"raw_reply": receipt.raw}
+        raw = receipt.raw
         match receipt.kind:
             case ReceiptKind.ACCEPTED:
                 message = "Accepted."
@@ -373,14 +373,14 @@ class Sender:
                     saved_as=receipt.saved_as,
                     server_size=receipt.file_size,
                     message=message,
-                    **common,
+                    raw_reply=raw,
                 )
             case ReceiptKind.REJECTED:
                 return self.history.finish(
                     record_id,
                     outcome=Outcome.REJECTED,
                     message=receipt.message or "OMAR-Online refused the file.",
-                    **common,
+                    raw_reply=raw,
                 )
             case ReceiptKind.SESSION_EXPIRED:
                 return self.history.finish(
@@ -389,7 +389,7 @@ class Sender:
                     message="OMAR-Online asked to log in again even after a new "
                     "session was opened: the certificate may not be authorised "
                     "to upload.",
-                    **common,
+                    raw_reply=raw,
                 )
             case _:
                 return self.history.finish(
@@ -397,7 +397,7 @@ class Sender:
                     outcome=Outcome.UNKNOWN,
                     message=f"OMAR-Online answered with a page that is not a "
                     f"receipt. {LOOK_IT_UP}",
-                    **common,
+                    raw_reply=raw,
                 )
 
     # -- events -------------------------------------------------------------
