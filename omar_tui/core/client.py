@@ -302,8 +302,9 @@ class OmarClient:
                 f"The file may have been saved ({_describe(exc)}). {LOOK_IT_UP}",
             ) from exc
 
-        receipt = parse_receipt(
-            body, response.headers.get("content-type"), status=status
+        # A big page takes a while to parse: keep the event loop (the TUI) free.
+        receipt = await asyncio.to_thread(
+            parse_receipt, body, response.headers.get("content-type"), status=status
         )
         return receipt, len(body)
 
@@ -545,11 +546,18 @@ def _is_dns_error(exc: BaseException) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
-    """The innermost non-empty message of an exception chain, for hints."""
-    for e in reversed(_chain(exc)):
-        text = str(e).strip()
-        if text:
-            return text
+    """A few plain words on what broke, for hints (never a URL or a cookie)."""
+    for e in _chain(exc):
+        if isinstance(e, httpx.ReadTimeout):
+            return "no reply in time"
+        if isinstance(e, httpx.WriteTimeout):
+            return "sending stalled"
+        if isinstance(e, httpx.ReadError):
+            return "the connection closed while waiting for the reply"
+        if isinstance(e, httpx.WriteError):
+            return "the connection closed while sending"
+        if isinstance(e, (httpx.HTTPError, ssl.SSLError, OSError)) and str(e).strip():
+            return str(e).strip()
     return type(exc).__name__
 
 

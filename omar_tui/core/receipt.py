@@ -33,6 +33,9 @@ _BLOCK_TAGS = frozenset(
     }
 )
 """Elements whose edges end a line of text; inline tags (b, span...) do not."""
+_BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(?:" + "|".join(sorted(_BLOCK_TAGS)) + r")\b[^>]*>", re.IGNORECASE
+)
 
 # --- patterns on the page text (case-insensitive) ---
 
@@ -50,7 +53,7 @@ reference" in the receipt's own advice is never read as an id.
 
 _FILE_SIZE = re.compile(
     r"\bfile\s*[-_]?\s*size\b\s*(?:\(\s*bytes\s*\))?\s*[:#=]?\s*"
-    r"(?P<num>\d[\d,.]*)\s*(?P<unit>[a-z]+)?",
+    r"(?P<num>\d[\d,.]*)\s*(?P<unit>bytes?|[kmg]i?b|[kmg])?\b",
     re.IGNORECASE,
 )
 _SAVED_AS = re.compile(
@@ -161,11 +164,12 @@ def parse_receipt(
             http_status=status,
         )
 
+    if _unreadable(page.text):
+        message = f"The reply is not readable text ({len(body):,} bytes)"
+    else:
+        message = "The reply was not a receipt: " + _summary(page)
     return Receipt(
-        ReceiptKind.UNRECOGNISED,
-        message="The reply was not a receipt: " + _summary(page),
-        raw=html,
-        http_status=status,
+        ReceiptKind.UNRECOGNISED, message=message, raw=html, http_status=status
     )
 
 
@@ -221,12 +225,10 @@ def _read_page(html: str) -> _Page:
     from bs4 import BeautifulSoup
     from bs4.element import Tag
 
-    soup = BeautifulSoup(html, "html.parser")
-
-    for tag in soup.find_all(list(_BLOCK_TAGS)):
-        if tag.parent is not None:
-            tag.insert_before("\n")
-            tag.insert_after("\n")
+    # A line break before every block tag, opening or closing, so text in
+    # different cells or paragraphs never runs together. Done on the markup
+    # because editing a deeply nested tree is quadratic in bs4.
+    soup = BeautifulSoup(_BLOCK_TAG.sub(r"\n\g<0>", html), "html.parser")
 
     title_tag = soup.find("title")
     title = _collapse(title_tag.get_text()) if isinstance(title_tag, Tag) else ""
@@ -343,9 +345,15 @@ def _error_message(page: _Page, status: int | None) -> str:
     lines = [line for line in page.text.split("\n") if _ERROR.search(line)]
     lines = [line for line in lines if line != page.title] or lines
     words = " ".join(lines[:3]) if lines else _summary(page)
-    if not lines and status is not None:
+    if status is not None and not 200 <= status < 300:
         words = f"HTTP {status}: {words}"
     return _shorten(words)
+
+
+def _unreadable(text: str) -> bool:
+    """True for binary noise: many replacement or control characters."""
+    odd = sum(1 for c in text if c == "\ufffd" or not (c.isprintable() or c == "\n"))
+    return odd > len(text) // 10
 
 
 def _summary(page: _Page) -> str:
