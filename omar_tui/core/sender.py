@@ -10,6 +10,7 @@ before a request leaves, so a crash can never leave a send unaccounted for.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
@@ -19,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
+from omar_tui.core.archive import archive_submission
 from omar_tui.core.checks import check_file
 from omar_tui.core.client import Connection, OmarClient
 from omar_tui.core.connection import Target
@@ -32,7 +34,12 @@ from omar_tui.core.models import (
     Submission,
 )
 from omar_tui.core.settings import Settings
-from omar_tui.errors import BusyError, ConnectionFailed, OutcomeUnknown
+from omar_tui.errors import (
+    BusyError,
+    ConnectionFailed,
+    HistoryError,
+    OutcomeUnknown,
+)
 
 log = logging.getLogger("omar_tui.sender")
 
@@ -49,6 +56,8 @@ class EventKind(StrEnum):
     RETRY = "retry"
     RECHECKED = "rechecked"
     FINISHED = "finished"
+    FILED = "filed"
+    """A sent file was moved to ``sent/`` or ``rejected/``, or could not be."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +108,11 @@ class Sender:
         profile: str = "default",
         listener: Listener | None = None,
         retry_delay: float = 1.0,
+        archive: bool | None = None,
     ) -> None:
         self.settings = settings
+        self.archive = settings.after_send == "move" if archive is None else archive
+        """Move accepted and rejected files away after sending (``after_send``)."""
         self.history = history
         self.target = target
         self.profile = profile
@@ -213,7 +225,8 @@ class Sender:
                 duplicate = self._duplicate_of(report, request)
                 if duplicate is not None:
                     return self._finished(duplicate)
-                return self._finished(await self._deliver(report, name))
+                delivered = await self._deliver(report, name)
+                return self._finished(self._file_away(delivered))
         except BusyError as exc:
             return self._finished(
                 _unrecorded(report, name, self.target, Outcome.FAILED, exc.title)
@@ -292,7 +305,7 @@ class Sender:
         record_id = self.history.begin(
             environment=self.target.environment,
             base_url=self.target.base_url,
-            local_path=str(report.path),
+            local_path=str(report.path.absolute()),
             name_sent=name,
             bytes=len(report.data),
             sha256=report.sha256,
@@ -400,6 +413,25 @@ class Sender:
                     raw_reply=raw,
                 )
 
+    def _file_away(self, submission: Submission) -> Submission:
+        """Move a recorded file per ``after_send``; a failure changes no outcome."""
+        if not self.archive or submission.id == 0:
+            return submission
+        result = archive_submission(
+            submission, pending_folder=self.settings.pending_folder
+        )
+        message = result.message
+        if result.moved_to is not None:
+            submission = dataclasses.replace(submission, moved_to=str(result.moved_to))
+            try:
+                self.history.set_moved_to(submission.id, result.moved_to)
+            except HistoryError as exc:
+                message += f" The history could not note the new place: {exc.title}"
+                log.warning("%s", message)
+        if message:
+            self._emit(EventKind.FILED, message, result.moved_to, submission)
+        return submission
+
     # -- events -------------------------------------------------------------
 
     def _finished(self, submission: Submission) -> Submission:
@@ -480,7 +512,7 @@ def _unrecorded(
         finished_at=now,
         environment=target.environment,
         base_url=target.base_url,
-        local_path=str(report.path),
+        local_path=str(report.path.absolute()),
         name_sent=name,
         bytes=report.size or 0,
         sha256=report.sha256 or "",
