@@ -34,7 +34,8 @@ import re
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -154,11 +155,9 @@ class History:
             self.db_path, isolation_level=None, check_same_thread=False
         )
         try:
-            # busy_timeout first: switching to WAL needs a lock of its own.
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
-            self._migrate(conn)
+            _when_free(lambda: self._prepare(conn))
         except BaseException:
             conn.close()
             raise
@@ -166,6 +165,15 @@ class History:
         for suffix in ("-wal", "-shm"):
             _tighten(self.db_path.with_name(self.db_path.name + suffix))
         return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Switch to WAL (once per file) and bring the schema up to date."""
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if str(mode).lower() != "wal":
+            # Needs an exclusive lock and, unlike most statements, may answer
+            # "busy" at once instead of waiting: _when_free retries it.
+            conn.execute("PRAGMA journal_mode = WAL")
+        self._migrate(conn)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")  # two first starts must not race
@@ -527,6 +535,27 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return True
     return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+def _when_free(step: Callable[[], None]) -> None:
+    """Run ``step``, retrying while another process holds the database.
+
+    SQLite's busy timeout covers ordinary writes, but a few steps at open
+    (switching a new file to WAL, WAL recovery) can answer "busy" at once.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            step()
+        except sqlite3.OperationalError as exc:
+            busy = _error_code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+        else:
+            return
 
 
 def _now() -> str:
