@@ -189,6 +189,58 @@ def _history_line(row: Submission) -> str:
     ).rstrip()
 
 
+def run_doctor(args: argparse.Namespace) -> int:
+    from omar_tui.core.paths import AppPaths
+    from omar_tui.errors import OmarError
+
+    paths = AppPaths.resolve()
+    try:
+        paths.ensure()
+        from omar_tui.core.logs import setup_logging
+
+        setup_logging(paths.log_file, verbose=args.verbose)
+        settings = load_settings(paths.settings_file)
+    except OmarError as exc:
+        _print_step("Settings", False, exc.title, exc.hint)
+        return int(ExitCode.USAGE)
+    return asyncio.run(_doctor(args, settings))
+
+
+async def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from omar_tui.core.connection import identity_from
+    from omar_tui.core.doctor import run_doctor
+    from omar_tui.core.passphrase import get_passphrase
+    from omar_tui.core.tls import needs_passphrase
+
+    passphrase = None
+    identity = identity_from(settings, args.cert, args.key)
+    if identity is not None and identity.cert.exists() and needs_passphrase(identity):
+        passphrase = get_passphrase(str(identity.cert))
+
+    failed = False
+    async for step in run_doctor(
+        settings,
+        environment=args.env,
+        base_url=args.base_url,
+        cert=args.cert,
+        key=args.key,
+        ca_bundle=args.ca_bundle,
+        passphrase=passphrase,
+    ):
+        _print_step(step.name, step.ok, step.detail, step.fix, warning=step.warning)
+        failed = failed or not step.ok
+    return int(ExitCode.SOME_FAILED if failed else ExitCode.OK)
+
+
+def _print_step(
+    name: str, ok: bool, detail: str, fix: str, *, warning: bool = False
+) -> None:
+    mark = "[ok]  " if ok and not warning else "[warn]" if ok else "[FAIL]"
+    print(f"{mark} {name}: {detail}", flush=True)
+    if fix and (warning or not ok):
+        print(f"       fix: {fix}", flush=True)
+
+
 def run_paths(args: argparse.Namespace) -> int:
     paths = AppPaths.resolve()
     print(f"config folder:    {paths.config_dir}")

@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("paths", help="where settings, history and logs live")
 
+    doctor = commands.add_parser(
+        "doctor", help="test settings, certificate and connection; uploads nothing"
+    )
+    _connection_options(doctor)
+
     simulator = commands.add_parser(
         "simulator", help="run a local OMAR-Online on 127.0.0.1 for trials"
     )
@@ -140,6 +145,10 @@ def _dispatch(command: str) -> Callable[[argparse.Namespace], int]:
         from omar_tui.cli.commands import run_history
 
         return run_history
+    if command == "doctor":
+        from omar_tui.cli.commands import run_doctor
+
+        return run_doctor
     if command == "paths":
         from omar_tui.cli.commands import run_paths
 

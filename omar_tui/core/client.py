@@ -174,6 +174,23 @@ class OmarClient:
                 retryable=False,
             )
 
+    @property
+    def cookie_names(self) -> list[str]:
+        """Names (never values) of the cookies the server has set, for diagnosis."""
+        client = self._require_client()
+        return sorted({cookie.name for cookie in client.cookies.jar})
+
+    async def probe(self, path: str) -> int:
+        """GET a page of the server and return its status, following nothing.
+
+        Used by ``doctor`` to show the upload page exists without uploading.
+        """
+        async with self._lock:
+            status, _location = await self._get(
+                self._require_client(), self.connection.url(path)
+            )
+            return status
+
     async def _get(self, client: httpx.AsyncClient, url: str) -> tuple[int, str]:
         """One GET whose body is read (capped) and dropped: (status, Location)."""
         started = time.monotonic()
