@@ -36,7 +36,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -102,6 +103,25 @@ _COLUMNS = (
 )
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}([T ]\d{2}(:\d{2})?)?)?)?")
 _BROKEN_CODES = {sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    """Which records :meth:`History.query` and :meth:`History.iter_query` return.
+
+    Every part is optional; the parts that are set must all match.
+    """
+
+    since: date | None = None
+    """First UTC day included (records started on or after it)."""
+    until: date | None = None
+    """Last UTC day included (records started before the day after it)."""
+    outcomes: tuple[Outcome, ...] = ()
+    """Any of these outcomes; empty = any outcome."""
+    environment: str | None = None
+    profile: str | None = None
+    search: str | None = None
+    """As in :meth:`History.recent`: part of a name, a File Id or a date."""
 
 
 class History:
@@ -402,6 +422,43 @@ class History:
             row = conn.execute(sql, params).fetchone()
         return int(row[0])
 
+    def query(
+        self, filters: HistoryFilter, limit: int = 100, offset: int = 0
+    ) -> list[Submission]:
+        """Records matching ``filters``, newest first, one page at a time."""
+        where, params = _filter_sql(filters)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM submissions WHERE {where}"  # noqa: S608 - constants only
+                " ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+        return _keep(filters, [self._submission(r) for r in rows])
+
+    def iter_query(
+        self, filters: HistoryFilter, *, batch: int = 500
+    ) -> Iterator[Submission]:
+        """Every record matching ``filters``, oldest first, read in batches.
+
+        Made for exports: memory stays at one batch however many records
+        match, and the database is not held between batches, so senders
+        keep writing while a long export runs. Records added meanwhile are
+        included if they match.
+        """
+        where, params = _filter_sql(filters)
+        last = 0
+        while True:
+            with self._read() as conn:
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM submissions WHERE id > ? AND {where}"  # noqa: S608 - constants only
+                    " ORDER BY id LIMIT ?",
+                    (last, *params, batch),
+                ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from _keep(filters, [self._submission(r) for r in rows])
+
     def find_accepted(self, sha256: str, environment: str) -> Submission | None:
         """The latest accepted record of these exact bytes in this environment.
 
@@ -508,6 +565,44 @@ def _matching_ids(search: str | None) -> tuple[str, tuple[object, ...]]:
         )
         params += [term.replace(" ", "T"), term.replace(" ", "T") + "\x7f"]
     return " UNION ".join(parts), tuple(params)
+
+
+def _filter_sql(filters: HistoryFilter) -> tuple[str, tuple[object, ...]]:
+    """A WHERE clause (never empty) and its parameters for ``filters``."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if filters.since is not None:
+        clauses.append("started_at >= ?")
+        params.append(filters.since.isoformat())
+    if filters.until is not None:
+        clauses.append("started_at < ?")
+        params.append((filters.until + timedelta(days=1)).isoformat())
+    if filters.outcomes:
+        stored = {o.value for o in filters.outcomes}
+        if stored & {Outcome.UNKNOWN.value, Outcome.PENDING.value}:
+            # A pending record of a dead process reads as unknown (see _keep).
+            stored |= {Outcome.UNKNOWN.value, Outcome.PENDING.value}
+        clauses.append(f"outcome IN ({', '.join('?' * len(stored))})")
+        params.extend(sorted(stored))
+    for column, value in (
+        ("environment", filters.environment),
+        ("profile", filters.profile),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if (filters.search or "").strip():
+        ids_sql, ids_params = _matching_ids(filters.search)
+        clauses.append(f"id IN ({ids_sql})")
+        params.extend(ids_params)
+    return " AND ".join(clauses) or "1", tuple(params)
+
+
+def _keep(filters: HistoryFilter, rows: list[Submission]) -> list[Submission]:
+    """Drop rows whose outcome, as read, is not one asked for."""
+    if not filters.outcomes:
+        return rows
+    return [r for r in rows if r.outcome in filters.outcomes]
 
 
 def cap_reply(raw: str, limit: int = RAW_REPLY_LIMIT) -> str:
