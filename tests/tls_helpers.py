@@ -42,7 +42,7 @@ def make_cert(
     not_after: dt.datetime | None = None,
     serial: int | None = None,
 ) -> x509.Certificate:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     subject = _name(cn)
     builder = (
         x509.CertificateBuilder()

@@ -59,10 +59,13 @@ _LEGACY_PBE_OIDS: tuple[bytes, ...] = tuple(
 )
 
 LEGACY_P12_RECIPE = (
-    "openssl pkcs12 -legacy -in OLD.p12 -nodes -passin env:OLD_PASS"
-    " | openssl pkcs12 -export -out NEW.p12 -passout env:NEW_PASS"
+    "openssl pkcs12 -legacy -in OLD.p12 -passin env:OLD_PASS -passout env:NEW_PASS"
+    " -out OLD-encrypted.pem"
+    " && openssl pkcs12 -export -in OLD-encrypted.pem -passin env:NEW_PASS"
+    " -passout env:NEW_PASS -out NEW.p12"
+    " && rm OLD-encrypted.pem"
 )
-"""Re-encrypts an old PKCS#12 with modern ciphers; the clear key only crosses a pipe."""
+"""Re-encrypts an old PKCS#12 with modern ciphers; the key is never in clear."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,15 +361,15 @@ def _open_pkcs12(path: Path, passphrase: str | None) -> LoadedIdentity:
             raise _passphrase_required(path)
 
     key, cert, chain = content
-    if cert is None:
-        raise CertificateError(
-            f"{path} holds no certificate",
-            "Export the PKCS#12 again with the certificate included.",
-        )
     if key is None:
         raise CertificateError(
             f"{path} holds no private key",
             "Export the PKCS#12 again with the private key included.",
+        )
+    if cert is None:
+        raise CertificateError(
+            f"{path} holds no certificate for its key",
+            "Export the PKCS#12 again with the certificate included.",
         )
     _check_pair(cert, key)
     return LoadedIdentity(cert, tuple(chain), key)
@@ -424,9 +427,10 @@ def _refuse_legacy_if_unsupported(path: Path, data: bytes) -> None:
     if uses_legacy_cipher(data) and not _legacy_ciphers_available():
         raise CertificateError(
             f"{path} is protected by an old cipher (RC2/RC4/DES) this system refuses",
-            "Re-encrypt it once with OpenSSL 3, which keeps the key encrypted: "
-            f"set OLD_PASS and NEW_PASS in the shell, run  {LEGACY_P12_RECIPE}  "
-            "then use NEW.p12 with its new password.",
+            "Re-encrypt it once with OpenSSL 3 (the key stays encrypted): export "
+            "OLD_PASS (its password) and NEW_PASS (a new one), run\n"
+            f"  {LEGACY_P12_RECIPE}\n"
+            "then use NEW.p12 with the new password.",
         )
 
 
@@ -509,7 +513,7 @@ def _passphrase_required(path: Path) -> PassphraseRequired:
 
 
 def _unusable_error(path: Path, exc: ssl.SSLError) -> CertificateError:
-    reason = exc.reason or exc.strerror or str(exc)
+    reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
     return CertificateError(
         f"OpenSSL cannot use the certificate in {path} ({reason})",
         "Check that the certificate and key are PEM (or a .p12/.pfx) and belong "
