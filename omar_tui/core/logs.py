@@ -33,8 +33,8 @@ BACKUPS = 5
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
-_COOKIE_HEADER = re.compile(
-    r"(?i)(\b(?:set-)?cookie)(['\"]?\s*[:=,]\s*b?['\"]?)([^'\"\r\n]+)"
+_COOKIE_HEADER = re.compile(  # "Cookie: v", "'cookie': 'v'", "(b'cookie', b'v')"
+    r"(?i)(\b(?:set-)?cookie)((?:['\"]?\s*[:=]|['\"]\s*,)\s*b?['\"]?)([^'\"\r\n]+)"
 )
 _SESSION_COOKIE = re.compile(
     r"(?i)(\b[\w.-]*(?:sessionid|sessid|session|token|auth)[\w.-]*=)([^;,\s'\"&]+)"
