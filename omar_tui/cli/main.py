@@ -90,6 +90,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("paths", help="where settings, history and logs live")
 
+    watch = commands.add_parser(
+        "watch",
+        help="send files as they land in a folder (cron or a service)",
+        description="Each cycle sends the files whose size and time have not "
+        "changed for --stable-seconds, then files them away per after_send. "
+        "Blocked files are reported once. With --once, files not yet stable "
+        "are reported as waiting and do not affect the exit code.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    watch.add_argument(
+        "folder", nargs="?", type=Path, metavar="FOLDER", help="default: pending_folder"
+    )
+    _connection_options(watch)
+    watch.add_argument("--once", action="store_true", help="one cycle, then exit")
+    watch.add_argument(
+        "--stable-seconds",
+        type=float,
+        default=10.0,
+        metavar="N",
+        help="unchanged this long before sending (default 10)",
+    )
+    watch.add_argument(
+        "--interval",
+        type=float,
+        default=30.0,
+        metavar="N",
+        help="seconds between cycles (default 30)",
+    )
+
     doctor = commands.add_parser(
         "doctor", help="test settings, certificate and connection; uploads nothing"
     )
@@ -149,6 +179,10 @@ def _dispatch(command: str) -> Callable[[argparse.Namespace], int]:
         from omar_tui.cli.commands import run_doctor
 
         return run_doctor
+    if command == "watch":
+        from omar_tui.cli.watch_command import run_watch
+
+        return run_watch
     if command == "paths":
         from omar_tui.cli.commands import run_paths
 
