@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 import ssl
 import time
 import urllib.request
@@ -42,6 +43,8 @@ from omar_tui.errors import CertificateError, ConnectionFailed, OutcomeUnknown
 log = logging.getLogger("omar_tui.client")
 
 MAX_SESSION_REDIRECTS = 5
+PROBE_SECONDS = 3.0
+"""Longest wait of the certificate probe (see ``OmarClient._certificate_refused``)."""
 CHUNK_BYTES = 64 * 1024
 """Size of the pieces the upload body is handed to the connection in."""
 
@@ -203,6 +206,11 @@ class OmarClient:
                 )
             except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
                 status = type(exc).__name__
+                if await self._certificate_refused(exc):
+                    raise CertificateError(
+                        "OMAR-Online refused the client certificate",
+                        CERT_REFUSED_HINT,
+                    ) from exc
                 raise _session_error(exc, self.connection) from exc
             try:
                 status = response.status_code
@@ -216,6 +224,40 @@ class OmarClient:
             return response.status_code, response.headers.get("location", "")
         finally:
             _log_request("GET", url, status, 0, size, started)
+
+    async def _certificate_refused(self, exc: BaseException) -> bool:
+        """Tell whether a connection dropped without a reply refused our certificate.
+
+        With TLS 1.3 the server judges the client certificate after the
+        client has already sent its request; it then sends an alert and
+        closes, and since the request was never read the close is often a
+        reset that destroys the alert before it is read. So a bare
+        connection that sends nothing is opened to ask again: without unread
+        data the alert arrives intact. Only done when no proxy is involved,
+        so the probe goes exactly where the request went.
+        """
+        if _client_cert_refused(exc):
+            return True
+        broken = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+        chain = _chain(exc)
+        if not any(isinstance(e, broken) for e in chain) or any(
+            isinstance(e, ssl.SSLCertVerificationError) for e in chain
+        ):
+            return False
+        if self._transport is not None or self.connection.proxy or _env_proxies():
+            return False
+
+        parts = urlsplit(self.connection.base_url)
+        if not parts.hostname:
+            return False
+        timeout = min(self.connection.connect_timeout, PROBE_SECONDS)
+        return await asyncio.to_thread(
+            _probe_refuses_certificate,
+            self._ssl_context,
+            parts.hostname,
+            parts.port or 443,
+            timeout,
+        )
 
     # -- uploads --------------------------------------------------------------
 
@@ -379,7 +421,15 @@ class OmarClient:
         if self._transport is not None:
             return httpx.AsyncClient(transport=self._transport, **options)
         if conn.proxy:
-            return httpx.AsyncClient(proxy=_checked_proxy(conn.proxy), **options)
+            try:
+                return httpx.AsyncClient(proxy=conn.proxy, **options)
+            except (httpx.InvalidURL, ValueError, ImportError) as exc:
+                raise ConnectionFailed(
+                    f"The proxy setting {conn.proxy!r} cannot be used",
+                    "Give an http:// or https:// proxy URL, such as "
+                    f"http://proxy.example:3128 ({exc}).",
+                    retryable=False,
+                ) from exc
         try:
             return httpx.AsyncClient(trust_env=True, **options)
         except (httpx.InvalidURL, ValueError, ImportError) as exc:
@@ -462,7 +512,30 @@ def _client_cert_refused(exc: BaseException) -> bool:
 
 
 def _reason(exc: ssl.SSLError) -> str:
-    return f"{exc.reason or ''} {exc}".upper()
+    return f"{getattr(exc, 'reason', None) or ''} {exc}".upper()
+
+
+def _probe_refuses_certificate(
+    context: ssl.SSLContext, host: str, port: int, timeout: float
+) -> bool:
+    """Handshake, send nothing, and see whether the server answers with an alert."""
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            tls.recv(1)
+    except ssl.SSLError as exc:
+        return _client_cert_refused(exc)
+    except OSError:
+        return False
+    return False
+
+
+def _env_proxies() -> bool:
+    """True when the environment names a proxy for https."""
+    found = urllib.request.getproxies()
+    return bool(found.get("https") or found.get("all"))
 
 
 def _session_error(
@@ -557,8 +630,6 @@ def _untrusted_server(exc: ssl.SSLCertVerificationError, host: str) -> Connectio
 
 
 def _is_dns_error(exc: BaseException) -> bool:
-    import socket
-
     return isinstance(exc, socket.gaierror)
 
 
@@ -638,17 +709,6 @@ def _log_request(
 
 
 # --- proxies ---------------------------------------------------------------------
-
-
-def _checked_proxy(proxy: str) -> httpx.Proxy:
-    try:
-        return httpx.Proxy(proxy)
-    except (httpx.InvalidURL, ValueError, ImportError) as exc:
-        raise ConnectionFailed(
-            f"The proxy setting {proxy!r} cannot be used",
-            f"Give a proxy URL such as http://proxy.example:3128 ({exc}).",
-            retryable=False,
-        ) from exc
 
 
 def _environment_mounts(
