@@ -162,19 +162,38 @@ def _ssl_context(args: argparse.Namespace, settings: Settings) -> ssl.SSLContext
 
 def run_history(args: argparse.Namespace) -> int:
     paths, _settings = _setup(args.verbose)
-    from omar_tui.core.history import History
+    from omar_tui.cli import export
+    from omar_tui.core.history import History, HistoryFilter
 
     if args.limit < 1:
         raise UsageError("--limit must be 1 or more.")
+    export.check_export_args(args)
+    filters = export.filters_from_args(args)
     history = History(paths.history_db)
-    rows = history.recent(limit=args.limit, search=args.search)
-    for row in rows:
+
+    if args.export is not None:  # every matching record, oldest first
+        rows = history.iter_query(filters)
+        if args.output is None:
+            export.export_to_stdout(rows, args.export)
+        else:
+            count = export.export_to_file(
+                rows, args.export, args.output, force=args.force
+            )
+            print(f"Exported {count:,} records to {args.output}.", file=sys.stderr)
+        return int(ExitCode.OK)
+
+    listed = history.query(filters, limit=args.limit)
+    for row in listed:
         if args.json:
             print_json(submission_record(row))
         else:
             print(_history_line(row))
-    if not rows and not args.json:
-        print("No submissions yet.", file=sys.stderr)
+    if not listed and not args.json:
+        filtered = filters != HistoryFilter()
+        print(
+            "No submissions match." if filtered else "No submissions yet.",
+            file=sys.stderr,
+        )
     return int(ExitCode.OK)
 
 

@@ -87,6 +87,27 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="one JSON object a row")
     history.add_argument("--limit", type=int, default=50, metavar="N")
     history.add_argument("--search", metavar="TEXT", help="name, File Id or date")
+    history.add_argument("--since", metavar="YYYY-MM-DD", help="from this UTC day")
+    history.add_argument("--until", metavar="YYYY-MM-DD", help="to this UTC day")
+    history.add_argument(
+        "--outcome",
+        action="append",
+        metavar="NAME",
+        help="accepted, rejected, blocked, failed, unknown or pending (repeatable)",
+    )
+    history.add_argument("--env", metavar="NAME", help="only this environment")
+    history.add_argument("--profile", metavar="NAME", help="only this profile")
+    history.add_argument(
+        "--export",
+        choices=("csv", "json"),
+        help="every matching record, oldest first, as CSV or one JSON array",
+    )
+    history.add_argument(
+        "--output", type=Path, metavar="FILE", help="write the export here"
+    )
+    history.add_argument(
+        "--force", action="store_true", help="let --output replace a file"
+    )
 
     commands.add_parser("paths", help="where settings, history and logs live")
 
