@@ -549,3 +549,11 @@ def test_passphrase_is_not_read_from_argv(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(PassphraseRequired) as info:
         get_passphrase("k.pem", environ={}, stdin=FakeStdin(tty=False))
     assert "argv-secret" not in str(info.value)
+
+
+def test_unwritable_temp_folder_is_a_clear_error(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    with pytest.raises(CertificateError, match="temporary file"):
+        build(pki, ClientIdentity(pki.client_p12), P12_PASS)

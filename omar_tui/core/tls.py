@@ -330,8 +330,11 @@ def _load_pkcs12(context: ssl.SSLContext, path: Path, passphrase: str | None) ->
         Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(one_time)
     )
 
-    folder = tempfile.mkdtemp(prefix="omar-tui-")  # created 0700
-    file = Path(folder) / "identity.pem"
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="omar-tui-"))  # created 0700
+    except OSError as exc:
+        raise _temp_error(exc) from exc
+    file = folder / "identity.pem"
     try:
         fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
@@ -339,9 +342,19 @@ def _load_pkcs12(context: ssl.SSLContext, path: Path, passphrase: str | None) ->
         context.load_cert_chain(str(file), password=one_time)
     except ssl.SSLError as exc:
         raise _unusable_error(path, exc) from exc
+    except OSError as exc:
+        raise _temp_error(exc) from exc
     finally:
         file.unlink(missing_ok=True)
-        Path(folder).rmdir()
+        folder.rmdir()
+
+
+def _temp_error(exc: OSError) -> CertificateError:
+    return CertificateError(
+        f"Cannot write a temporary file to load the certificate ({exc.strerror})",
+        "The PKCS#12 is loaded through a private temporary file: check that "
+        "TMPDIR (or /tmp) exists and is writable.",
+    )
 
 
 def _open_pkcs12(path: Path, passphrase: str | None) -> LoadedIdentity:
