@@ -1,0 +1,188 @@
+"""The Textual app: what ``omar-tui`` opens when it is given no command.
+
+The app holds what every screen shares (paths, settings, the history and the
+environment chosen on the command line) and the keys that work everywhere.
+It is made for SSH: no animations, ASCII state markers, complete at 80x24,
+and nothing printed on the terminal it draws on; faults go to toasts, the
+upload log and the log file.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from omar_tui.core.history import History
+from omar_tui.core.paths import AppPaths
+from omar_tui.core.settings import Settings, load_settings
+from omar_tui.errors import ExitCode
+from omar_tui.tui.screens.main import MainScreen
+
+log = logging.getLogger("omar_tui.tui")
+
+
+class OmarApp(App[int]):
+    """Pending files, checks, sending and history, by keyboard.
+
+    Args:
+        paths: Where settings, history, log and locks live.
+        settings: The settings in force (the settings screen may replace them).
+        history: The submission records, shared with the sender.
+        environment: An environment chosen on the command line, overriding
+            the one in the settings for this run.
+    """
+
+    CSS_PATH = "omar.tcss"
+    TITLE = "omar-tui"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1,question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+c", "help_quit", show=False, system=True),
+    ]
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings: Settings,
+        history: History,
+        environment: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.paths = paths
+        self.settings = settings
+        self.history = history
+        self.environment = environment
+        self.animation_level = "none"  # over SSH every animated frame costs
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        if _plain_console():
+            self.add_class("-ascii")
+        if self.history.recovered_from is not None:
+            self.notify(
+                f"It was moved to {self.history.recovered_from}; "
+                "a new one was started.",
+                title="The history database was damaged",
+                severity="warning",
+                timeout=20,
+            )
+
+    @property
+    def main_screen(self) -> MainScreen:
+        """The main screen, wherever the screen stack is."""
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    # -- actions --------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Keys of the screen in front, and what the states mean."""
+        from omar_tui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        """Quit; while a file is in flight, ask first and never cut it off."""
+        main = self.main_screen
+        if not main.sending:
+            self.exit(int(ExitCode.OK))
+            return
+
+        from omar_tui.tui.screens.send_confirm import ConfirmScreen
+
+        def answered(stop: bool | None) -> None:
+            if stop:
+                main.request_stop(then_quit=True)
+
+        self.push_screen(
+            ConfirmScreen(
+                "Quit while sending?",
+                "A file is being sent. Quitting in the middle of a request would "
+                "leave its outcome unknown.\n\nStop after the current file, then "
+                "quit?",
+                yes="Stop, then quit",
+                no="Keep sending",
+            ),
+            answered,
+        )
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: during a send, stop after the current file; never kill it."""
+        main = self.main_screen
+        if main.sending:
+            main.request_stop()
+            self.notify("Stopping after the current file. q quits once it is done.")
+            return
+        self.notify("Press q to quit.", title="Do you want to quit?")
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette: every action of the main screen, by name."""
+        yield from super().get_system_commands(screen)
+        if screen is not self.main_screen:
+            return
+        for binding in MainScreen.BINDINGS:
+            assert isinstance(binding, Binding)
+            if not binding.description or binding.action.startswith("app."):
+                continue
+            action = binding.action
+            key = binding.key.split(",")[0]
+            yield SystemCommand(
+                binding.description,
+                f"{binding.description} (key: {key})",
+                lambda action=action: self.run_action(action, screen),
+            )
+
+    # -- faults ---------------------------------------------------------------
+
+    def _fatal_error(self) -> None:
+        """A bug: the traceback goes to the log file, never to the terminal.
+
+        Textual would print a traceback with local variables, which could
+        hold a passphrase; the operator gets one line naming the log file.
+        """
+        log.error("internal error in the TUI", exc_info=sys.exc_info())
+        self.bell()
+        self._exit_renderables.append(
+            f"omar-tui: internal error; nothing more was sent. "
+            f"Details are in {self.paths.log_file}."
+        )
+        self._close_messages_no_wait()
+
+
+def _plain_console() -> bool:
+    """True on terminals that may lack box-drawing glyphs (the Linux console)."""
+    import os
+
+    return os.environ.get("TERM", "") in ("linux", "vt100", "vt220", "ansi")
+
+
+def run_tui(paths: AppPaths, *, environment: str | None = None) -> int:
+    """Open the app; the CLI calls this when ``omar-tui`` has no command.
+
+    Settings and history are opened here, before the screen is taken over,
+    so a broken settings file is reported by the CLI like any other error.
+
+    Raises:
+        OmarError: The settings cannot be read, the environment is unknown,
+            or the history cannot be opened.
+    """
+    settings = load_settings(paths.settings_file)
+    if environment is not None:
+        settings.active_environment(environment)  # unknown names fail here
+    paths.ensure()
+    with History(paths.history_db) as history:
+        app = OmarApp(paths, settings, history, environment)
+        code = app.run()
+    if app.return_code:
+        return int(app.return_code)
+    return int(code or ExitCode.OK)

@@ -1,0 +1,1 @@
+"""Widgets of the main screen: pending files, checks panel, upload log, header."""

@@ -1,0 +1,82 @@
+"""The top line: where files will go, and with which certificate.
+
+The environment comes first and production is drawn in reverse red with the
+word PRODUCTION, so nobody sends to it believing they are on the test server.
+Then the certificate's subject and the days until it expires (a warning
+style under 30 days), then the server's address, which is cut first on a
+narrow terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+EXPIRY_WARNING_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderInfo:
+    """What the header shows; replaced whole, so a redraw is never half-done."""
+
+    environment: str = ""
+    base_url: str = ""
+    production: bool = False
+    subject: str | None = None
+    """Certificate subject, or ``None`` while unknown."""
+    days_left: int | None = None
+    cert_note: str = "no certificate configured"
+    """Shown instead of the subject when there is none (or it is locked)."""
+
+
+class OmarHeader(Widget):
+    """One line: environment, certificate, days left, server address."""
+
+    DEFAULT_CSS = """
+    OmarHeader {
+        height: 1;
+        background: $panel;
+    }
+    """
+
+    info: reactive[HeaderInfo] = reactive(HeaderInfo, layout=False)
+
+    def render(self) -> Text:
+        return header_text(self.info)
+
+    @property
+    def plain(self) -> str:
+        """The header as plain text (tests)."""
+        return header_text(self.info).plain
+
+
+def header_text(info: HeaderInfo) -> Text:
+    """The header line for ``info``."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if info.production:
+        text.append(" PRODUCTION ", style="bold white on red")
+    else:
+        text.append(f" {info.environment.upper() or '?'} ", style="bold reverse")
+    text.append("  ")
+
+    if info.subject is None:
+        text.append(info.cert_note, style="dim")
+    else:
+        text.append(f"cert {info.subject}")
+        if info.days_left is not None:
+            text.append("  ")
+            if info.days_left < 0:
+                text.append(" EXPIRED ", style="bold white on red")
+            else:
+                style = (
+                    "bold black on yellow"
+                    if info.days_left < EXPIRY_WARNING_DAYS
+                    else "green"
+                )
+                text.append(f" {info.days_left} days left ", style=style)
+
+    text.append(f"  {info.base_url}", style="dim")
+    return text

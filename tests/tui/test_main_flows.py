@@ -1,0 +1,324 @@
+"""The operator's flows on the main screen, by keys only, against the simulator.
+
+Each test asserts on what happened (what the simulator received, the history
+rows, the widgets' state), never on how long anything took.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omar_tui.core.checks import suggest_short_name
+from omar_tui.core.history import History
+from omar_tui.core.models import Outcome
+from omar_tui.simulator import Simulator
+from omar_tui.tui.screens.help import HelpScreen
+from omar_tui.tui.screens.passphrase import PassphraseScreen
+from omar_tui.tui.screens.rename import RenameScreen
+from omar_tui.tui.screens.send_confirm import ConfirmScreen, SendConfirmScreen
+from omar_tui.tui.widgets.checks_panel import ChecksPanel
+from omar_tui.tui.widgets.file_list import FileState
+from omar_tui.tui.widgets.header import OmarHeader
+from omar_tui.tui.widgets.upload_log import UploadLog
+
+from .conftest import (
+    GOOD,
+    SIZE,
+    by_name,
+    checked,
+    file_list,
+    highlight,
+    main_screen,
+    wait_until,
+)
+
+
+def log_text(pilot) -> str:
+    return "\n".join(main_screen(pilot).query_one("#log", UploadLog).entries)
+
+
+async def send_done(pilot) -> None:
+    await wait_until(pilot, lambda: not main_screen(pilot).sending)
+
+
+async def test_lists_files_with_their_states(make_app, history: History) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        states = {f.label: f.state for f in file_list(pilot).files.values()}
+        assert states == {
+            "a_good.csv": FileState.READY,
+            "b_good.csv": FileState.READY,
+            "c_warn.CSV": FileState.WARNING,
+            "d_blocked.txt": FileState.BLOCKED,
+        }
+        header = main_screen(pilot).query_one("#header", OmarHeader)
+        await wait_until(pilot, lambda: "Demo Operator" in header.plain)
+        assert "days left" in header.plain
+
+
+async def test_checks_panel_shows_findings_hash_and_earlier_acceptance(
+    make_app, history: History, pending: Path
+) -> None:
+    import hashlib
+
+    sha = hashlib.sha256((pending / "b_good.csv").read_bytes()).hexdigest()
+    record = history.begin(
+        environment="sim",
+        base_url="https://127.0.0.1:1",
+        local_path="/old/b_good.csv",
+        name_sent="b_good.csv",
+        bytes=10,
+        sha256=sha,
+    )
+    history.finish(record, outcome=Outcome.ACCEPTED, file_id="777001")
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        assert by_name(pilot, "b_good.csv").state is FileState.SENT_BEFORE
+        panel = main_screen(pilot).query_one("#checks", ChecksPanel)
+
+        await highlight(pilot, "b_good.csv")
+        await wait_until(pilot, lambda: "First lines" in panel.text)
+        assert sha in panel.text
+        assert "File Id 777001" in panel.text
+        assert "MD1,RES_A,1,12.5" in panel.text
+
+        await highlight(pilot, "d_blocked.txt")
+        await wait_until(pilot, lambda: "d_blocked.txt" in panel.text)
+        assert "ERROR" in panel.text and "Fix:" in panel.text
+
+
+async def test_mark_send_and_see_file_ids(
+    make_app, simulator: Simulator, history: History
+) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await highlight(pilot, "a_good.csv")
+        await pilot.press("space", "space")  # marks a and b
+        assert [f.label for f in main_screen(pilot).marked_files()] == [
+            "a_good.csv",
+            "b_good.csv",
+        ]
+
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        assert simulator.received == []  # nothing leaves before the confirmation
+        await pilot.press("enter")
+        await send_done(pilot)
+
+        assert [r.original_name for r in simulator.received] == [
+            "a_good.csv",
+            "b_good.csv",
+        ]
+        rows = history.recent(limit=10)
+        assert {r.outcome for r in rows} == {Outcome.ACCEPTED}
+        ids = {r.file_id for r in rows}
+        assert ids == {str(r.file_id) for r in simulator.received}
+        for file_id in ids:
+            assert f"File Id {file_id}" in log_text(pilot)
+        assert by_name(pilot, "a_good.csv").state is FileState.ACCEPTED
+
+        # c copies the highlighted file's File Id (OSC 52) and shows it.
+        await highlight(pilot, "a_good.csv")
+        await pilot.press("c")
+        assert pilot.app.clipboard == by_name(pilot, "a_good.csv").file_id
+
+
+async def test_blocked_file_is_refused_without_an_override(
+    make_app, simulator: Simulator, history: History
+) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await highlight(pilot, "d_blocked.txt")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        await pilot.press("enter")  # the focused answer is "Skip them"
+        await send_done(pilot)
+
+        assert simulator.received == []
+        assert history.count() == 0
+        assert "blocked file(s) not sent" in log_text(pilot)
+
+
+async def test_send_under_a_shorter_name(
+    make_app, simulator: Simulator, history: History, pending: Path
+) -> None:
+    long_name = "MeterData_RESOURCE_ABCDEFGHIJ_20240101_v2_final.csv"
+    (pending / long_name).write_text(GOOD.replace("10.5", "99.5"))
+    suggestion = suggest_short_name(long_name, 40)
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 5)
+        assert by_name(pilot, long_name).state is FileState.BLOCKED
+        await highlight(pilot, long_name)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RenameScreen))
+        await pilot.press("enter")  # the suggestion, as pre-filled
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        await pilot.press("enter")
+        await send_done(pilot)
+
+    assert [r.original_name for r in simulator.received] == [suggestion]
+    (row,) = history.recent(limit=10)
+    assert row.outcome is Outcome.ACCEPTED
+    assert row.name_sent == suggestion
+    assert Path(row.local_path).name == long_name
+
+
+async def test_production_needs_its_name_typed(
+    make_app, sim_settings, simulator: Simulator, history: History
+) -> None:
+    # "production" here points at the local simulator, never a real host.
+    app = make_app(sim_settings(environment="production"))
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        header = main_screen(pilot).query_one("#header", OmarHeader)
+        assert "PRODUCTION" in header.plain
+
+        await highlight(pilot, "a_good.csv")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        dialog = pilot.app.screen
+        assert dialog.has_class("-production")
+
+        await pilot.press("enter")  # nothing typed: refused
+        await pilot.press(*"prod", "enter")  # not the whole name: refused
+        assert pilot.app.screen is dialog
+        assert simulator.received == []
+
+        await pilot.press(*"uction", "enter")
+        await send_done(pilot)
+
+    assert [r.original_name for r in simulator.received] == ["a_good.csv"]
+    assert history.recent(limit=1)[0].environment == "production"
+
+
+async def test_passphrase_is_asked_once_and_a_wrong_one_again(
+    make_app, sim_settings, simulator: Simulator, history: History
+) -> None:
+    settings = sim_settings(key=simulator.files.client_key_encrypted)
+    password = simulator.files.client_key_password
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await highlight(pilot, "a_good.csv")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, PassphraseScreen))
+        await pilot.press(*"wrong", "enter")
+        await wait_until(
+            pilot,
+            lambda: bool(pilot.app.screen.query("#passphrase-error")),
+        )
+        await pilot.press(*password, "enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        await pilot.press("enter")
+        await send_done(pilot)
+        assert len(simulator.received) == 1
+
+        # Once per run: the second send goes straight to the confirmation.
+        await highlight(pilot, "b_good.csv")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        await pilot.press("enter")
+        await send_done(pilot)
+        assert password not in log_text(pilot)
+
+    assert len(simulator.received) == 2
+
+
+async def test_stop_after_the_current_file(
+    make_app, simulator: Simulator, history: History
+) -> None:
+    simulator.faults.delay = 0.5  # keeps the first file in flight
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await pilot.press("a")  # marks the two ready files
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: by_name(pilot, "a_good.csv").state is FileState.SENDING
+        )
+        await pilot.press("x")
+        await send_done(pilot)
+
+        assert [r.original_name for r in simulator.received] == ["a_good.csv"]
+        assert [r.name_sent for r in history.recent(limit=10)] == ["a_good.csv"]
+        assert by_name(pilot, "b_good.csv").state is FileState.READY
+        assert "Stopped: 1 file(s) were not sent." in log_text(pilot)
+
+
+async def test_quit_during_a_send_asks_and_lets_the_file_finish(
+    make_app, simulator: Simulator, history: History
+) -> None:
+    simulator.faults.delay = 0.5
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await pilot.press("a", "s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: by_name(pilot, "a_good.csv").state is FileState.SENDING
+        )
+        await pilot.press("ctrl+c")  # never kills a send: it stops after the file
+        assert app.is_running
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        await pilot.press("shift+tab", "enter")  # "Stop, then quit"
+        await wait_until(pilot, lambda: app.return_code is not None)
+
+    assert [r.original_name for r in simulator.received] == ["a_good.csv"]
+    (row,) = history.recent(limit=10)
+    assert row.outcome is Outcome.ACCEPTED
+
+
+async def test_unknown_outcome_says_to_look_it_up(
+    make_app, simulator: Simulator, history: History
+) -> None:
+    simulator.faults.drop_after_body = True
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await highlight(pilot, "a_good.csv")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        await pilot.press("enter")
+        await send_done(pilot)
+
+        assert by_name(pilot, "a_good.csv").state is FileState.UNKNOWN
+        assert "needs a look in OMAR-Online" in log_text(pilot)
+    assert history.recent(limit=1)[0].outcome is Outcome.UNKNOWN
+
+
+async def test_folder_changes_show_up_and_the_filter_narrows(
+    make_app, pending: Path
+) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        (pending / "e_new.csv").write_text(GOOD.replace("10.5", "15.5"))
+        (pending / "a_good.csv").unlink()
+        await pilot.press("r")
+        await checked(pilot, 4)
+        labels = {f.label for f in file_list(pilot).files.values()}
+        assert "e_new.csv" in labels and "a_good.csv" not in labels
+
+        await pilot.press("slash", *"good")
+        assert [f.label for f in file_list(pilot).shown()] == ["b_good.csv"]
+        await pilot.press("escape")
+        assert file_list(pilot).row_count == 4
+        assert file_list(pilot).has_focus
+
+
+async def test_help_history_and_palette_are_reachable(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("h")
+        assert type(app.screen).__name__ == "HistoryScreen"
+        await pilot.press("escape")
+        assert app.screen is main_screen(pilot)
+
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Send", "Mark", "Stop", "Filter", "Copy File Id", "History"} <= titles
