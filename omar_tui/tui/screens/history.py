@@ -152,6 +152,10 @@ class HistoryTable(DataTable[Text | str]):
 
     HELP_GROUP = "Submission list"
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open the record in full", show=False),
+    ]
+
     def action_page_down(self) -> None:
         """Scroll a screenful, or go to the next page from the last row."""
         screen = self.screen
@@ -210,7 +214,6 @@ class HistoryScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("slash", "focus_search", "Search"),
-        Binding("enter", "open_detail", "Detail", show=False),
         Binding("n", "next_page", "Next page"),
         Binding("p", "previous_page", "Prev page"),
         Binding("e", "export", "Export CSV"),
@@ -348,6 +351,9 @@ class HistoryScreen(Screen[None]):
         if self._debounce is not None:
             self._debounce.stop()
         value = event.value.strip()
+        if self.DEBOUNCE <= 0:
+            self._search(value)
+            return
         self._debounce = self.set_timer(self.DEBOUNCE, lambda: self._search(value))
 
     @on(Input.Submitted, "#history-search")

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from omar_tui.core.models import Outcome, Submission
+from omar_tui.tui.clipboard import copy_text
 
 FIELD_LABELS: dict[str, str] = {
     "id": "Record",
@@ -182,5 +183,4 @@ def copy_file_id(screen: Screen[Any], submission: Submission) -> None:
             severity="warning",
         )
         return
-    screen.app.copy_to_clipboard(submission.file_id)
-    screen.notify(submission.file_id, title="File Id copied")
+    copy_text(screen.app, submission.file_id, "File Id")

@@ -23,7 +23,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Label, ProgressBar
 from textual.worker import get_current_worker
 
 from omar_tui.core.checks import check_file, suggest_short_name
@@ -61,6 +62,10 @@ BATCH = 200
 """Files checked before the table is updated: few redraws, steady progress."""
 BATCH_SECONDS = 0.25
 """...or this long, whichever comes first, so the first rows appear quickly."""
+
+FILTER_DEBOUNCE = 0.2
+FILTER_DEBOUNCE_FROM = 2000
+"""With this many files or more, the filter waits for a pause in the typing."""
 
 RENAME_RULES = frozenset({"name-length", "name-chars", "name-encoding", "name-empty"})
 """Errors a different name cures: the file may go under a name the operator types."""
@@ -127,6 +132,7 @@ class MainScreen(Screen[None]):
         self._previews: dict[Path, list[str]] = {}
         self._folder_problem: str | None = None
         self._detail_path: Path | None = None
+        self._filter_timer: Timer | None = None
 
     @property
     def omar(self) -> OmarApp:
@@ -255,7 +261,8 @@ class MainScreen(Screen[None]):
 
     def start_scan(self, *, full: bool = False) -> None:
         """List the folder again (in a thread); ``full`` re-checks every file."""
-        if self._scanning:
+        if self._scanning or self.sending:
+            # One scan at a time; none during a send, whose rows must stay put.
             self._rescan = self._rescan or full
             return
         self._scanning = True
@@ -303,14 +310,10 @@ class MainScreen(Screen[None]):
             self.app.call_from_thread(self._drop, gone)
 
         # Names first, so the list fills at once; then the checks, in batches.
-        fresh.sort()
+        fresh.sort(key=lambda path: str(path).lower())
         placeholders = [self._pending(root, path, listing[path]) for path in fresh]
-        for start in range(0, len(placeholders), BATCH * 5):
-            if worker.is_cancelled:
-                return
-            self.app.call_from_thread(
-                self._put, placeholders[start : start + BATCH * 5]
-            )
+        if placeholders:
+            self.app.call_from_thread(self._put, placeholders)
 
         environment = self._environment().name
         batch: list[PendingFile] = []
@@ -396,9 +399,9 @@ class MainScreen(Screen[None]):
 
     # -- details ----------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#files")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_details(self.query_one("#files", FileList).highlighted)
+    @on(FileList.Highlighted, "#files")
+    def _highlighted(self, event: FileList.Highlighted) -> None:
+        self._show_details(event.file)
 
     def _show_details(self, file: PendingFile | None) -> None:
         panel = self.query_one("#checks", ChecksPanel)
@@ -438,7 +441,7 @@ class MainScreen(Screen[None]):
             return
         file.marked = not file.marked
         table.refresh_file(file)
-        table.action_cursor_down()
+        table.cursor_down()
 
     def action_mark_ready(self) -> None:
         """Mark every shown file that is ready to go (no findings)."""
@@ -447,22 +450,21 @@ class MainScreen(Screen[None]):
         for file in table.shown():
             if file.state is FileState.READY and not file.marked:
                 file.marked = True
-                table.refresh_file(file)
                 count += 1
+        table.refresh()
         marked = len(self.marked_files())
         self.notify(f"{count} ready files marked; {marked} marked in all.")
 
     def action_unmark_all(self) -> None:
         """Clear every mark."""
-        table = self.query_one("#files", FileList)
         for file in self.marked_files():
             file.marked = False
-            table.refresh_file(file)
+        self.query_one("#files", FileList).refresh()
 
     def marked_files(self) -> list[PendingFile]:
         """Marked files in name order, shown or filtered out."""
         files = self.query_one("#files", FileList).files.values()
-        return sorted((f for f in files if f.marked), key=lambda f: f.label)
+        return sorted((f for f in files if f.marked), key=lambda f: f.label.lower())
 
     def action_filter(self) -> None:
         """Show the name filter and type into it."""
@@ -472,8 +474,19 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one("#files", FileList).set_filter(event.value.strip())
-        self._show_details(self.query_one("#files", FileList).highlighted)
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        table = self.query_one("#files", FileList)
+        if len(table.files) < FILTER_DEBOUNCE_FROM:
+            self._apply_filter()
+        else:  # a big folder: filter once the typing pauses
+            self._filter_timer = self.set_timer(FILTER_DEBOUNCE, self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self._filter_timer = None
+        table = self.query_one("#files", FileList)
+        table.set_filter(self.query_one("#filter", Input).value.strip())
+        self._show_details(table.highlighted)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
@@ -635,6 +648,9 @@ class MainScreen(Screen[None]):
         self._show_details(table.highlighted)
         if self._quit_after_send:
             self.app.exit()
+        elif self._rescan:
+            self._rescan = False
+            self.start_scan(full=True)
 
     async def _plan(self, files: list[PendingFile]) -> list[Planned]:
         """Decide, with the operator, what goes and under which name."""
@@ -884,6 +900,10 @@ class MainScreen(Screen[None]):
         finally:
             file.sending = False
         file.last_result = result
+        live = table.files.get(file.path)
+        if live is not None and live is not file:  # re-listed meanwhile
+            live.sending, live.last_result = False, result
+            file = live
         if result.outcome is Outcome.ACCEPTED:
             self._note_accepted(result, target)
         table.refresh_file(file)

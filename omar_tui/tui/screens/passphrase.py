@@ -47,8 +47,10 @@ class PassphraseScreen(ModalScreen[str | None]):
                 yield Static(self._error, id="passphrase-error", classes="dialog-error")
             yield Input(password=True, placeholder="passphrase", id="passphrase-input")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Unlock", variant="primary", id="passphrase-ok")
-                yield Button("Cancel", id="passphrase-cancel")
+                yield Button(
+                    "Unlock", variant="primary", id="passphrase-ok", compact=True
+                )
+                yield Button("Cancel", id="passphrase-cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#passphrase-input", Input).focus()

@@ -62,8 +62,10 @@ class RenameScreen(ModalScreen[str | None]):
             yield Input(self._suggestion, id="rename-input")
             yield Static("", id="rename-status")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Use this name", variant="primary", id="rename-ok")
-                yield Button("Skip this file", id="rename-skip")
+                yield Button(
+                    "Use this name", variant="primary", id="rename-ok", compact=True
+                )
+                yield Button("Skip this file", id="rename-skip", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#rename-input", Input).focus()

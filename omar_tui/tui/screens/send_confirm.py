@@ -99,8 +99,9 @@ class SendConfirmScreen(ModalScreen[bool]):
                     variant="error" if self._production else "primary",
                     id="send-ok",
                     disabled=self._production,
+                    compact=True,
                 )
-                yield Button("Cancel", id="send-cancel")
+                yield Button("Cancel", id="send-cancel", compact=True)
 
     def _target_text(self) -> Text:
         text = Text()
@@ -115,16 +116,15 @@ class SendConfirmScreen(ModalScreen[bool]):
         return text
 
     def _files_table(self) -> Table:
-        table = Table.grid(padding=(0, 1))
+        table = Table.grid(padding=(0, 1), expand=True)
         table.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         table.add_column(justify="right", no_wrap=True)
         for item in self._items[:MAX_LISTED]:
-            line = Text(item.label)
+            table.add_row(Text(item.label), format_size(item.size))
             if item.name_sent != item.label.rsplit("/", 1)[-1]:
-                line.append(f" as {item.name_sent}", style="bold")
+                table.add_row(Text(f"  sent as {item.name_sent}", style="bold"), "")
             if item.note:
-                line.append(f" ({item.note})", style="yellow")
-            table.add_row(line, format_size(item.size))
+                table.add_row(Text(f"  {item.note}", style="yellow"), "")
         rest = len(self._items) - MAX_LISTED
         if rest > 0:
             table.add_row(Text(f"... and {rest:,} more", style="dim"), "")
@@ -195,8 +195,12 @@ class ConfirmScreen(ModalScreen[bool]):
             with VerticalScroll(id="question-body"):
                 yield Static(self._body, classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self._yes, variant="warning", id="question-yes")
-                yield Button(self._no, variant="primary", id="question-no")
+                yield Button(
+                    self._yes, variant="warning", id="question-yes", compact=True
+                )
+                yield Button(
+                    self._no, variant="primary", id="question-no", compact=True
+                )
 
     def on_mount(self) -> None:
         self.query_one("#question-no", Button).focus()

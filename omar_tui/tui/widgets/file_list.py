@@ -3,8 +3,10 @@
 A pending folder may hold tens of thousands of files, and the operator must
 be able to scroll it while it is read. So the folder is listed and each file
 checked in a worker thread (:func:`list_folder`, :func:`diff_listing`), and
-the table is changed row by row (:meth:`FileList.put`, :meth:`FileList.drop`)
-instead of being rebuilt: a poll that finds one new file costs one row.
+the list is a Line API widget that draws only the rows on screen: adding,
+updating or filtering 20,000 files is a list operation, not 20,000 widgets
+or 100,000 measured cells (Textual's DataTable measures every cell it is
+given, which froze the screen for seconds at that size).
 
 States are drawn as short ASCII markers (``[ok]``, ``[x]``...) so they read
 the same on a Linux console as in a modern terminal.
@@ -20,10 +22,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist, RowKey
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from omar_tui.core.models import CheckReport, Outcome, Submission
 
@@ -38,12 +46,12 @@ class FileState(StrEnum):
     READY = "ready"
     WARNING = "warning"
     BLOCKED = "blocked"
-    SENT_BEFORE = "sent before"
+    SENT_BEFORE = "already accepted"
     SENDING = "sending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     FAILED = "failed"
-    UNKNOWN = "unknown"
+    UNKNOWN = "outcome unknown"
 
 
 STATE_MARKERS: Mapping[FileState, tuple[str, str]] = {
@@ -197,57 +205,105 @@ def state_text(state: FileState) -> Text:
     return Text(f"{marker} {state.value}", style=style)
 
 
-class FileList(DataTable[Text]):
-    """The pending files, one row each, keyed by path.
+MARK_WIDTH = 2
+STATE_WIDTH = 21
+SIZE_WIDTH = 9
+AGE_WIDTH = 5
+MIN_NAME_WIDTH = 12
 
-    Rows are added, changed and removed one at a time; the table is only
-    rebuilt when the name filter changes.
+
+def _sort_key(file: PendingFile) -> str:
+    return file.label.lower()
+
+
+class FileList(ScrollView, can_focus=True):
+    """The pending files, one line each, sorted by name, with a cursor.
+
+    Only the lines on screen are drawn (:meth:`render_line`), so the cost of
+    a change does not grow with the number of files shown.
     """
 
     HELP_GROUP = "Pending files"
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "file-list--header",
+        "file-list--cursor",
+        "file-list--cursor-blurred",
+        "file-list--marked",
+    }
+
+    DEFAULT_CSS = """
+    FileList {
+        background: $surface;
+    }
+    FileList > .file-list--header {
+        text-style: bold;
+        color: $text-muted;
+    }
+    FileList > .file-list--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: bold;
+    }
+    FileList > .file-list--cursor-blurred {
+        background: $block-cursor-blurred-background;
+    }
+    FileList > .file-list--marked {
+        background: $primary 25%;
+    }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "First file", show=False),
-        Binding("G", "scroll_bottom", "Last file", show=False),
-        Binding("home", "scroll_top", "First file", show=False),
-        Binding("end", "scroll_bottom", "Last file", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "first", "First file", show=False),
+        Binding("end,G", "last", "Last file", show=False),
     ]
 
-    COLUMNS = (("mark", " ", 1), ("state", "State", 15), ("name", "Name", 40))
-    NUMBERS = (("size", "Bytes", 9), ("age", "Age", 4))
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+    """Index of the highlighted row among the shown ones."""
+
+    class Highlighted(Message):
+        """The highlighted file changed (or its row did)."""
+
+        def __init__(self, file_list: FileList, file: PendingFile | None) -> None:
+            super().__init__()
+            self.file_list = file_list
+            self.file = file
+
+        @property
+        def control(self) -> FileList:
+            """The list that sent it (lets ``@on(..., "#files")`` match)."""
+            return self.file_list
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id)
         self.filter_text = ""
         self.files: dict[Path, PendingFile] = {}
         """Every known file, shown or filtered out, by path."""
-        self._ages: dict[Path, str] = {}
-
-    def on_mount(self) -> None:
-        for key, label, width in self.COLUMNS:
-            self.add_column(label, key=key, width=width)
-        for key, label, width in self.NUMBERS:
-            self.add_column(Text(label, justify="right"), key=key, width=width)
+        self._rows: list[PendingFile] = []
+        self._index: dict[Path, int] = {}
+        self._highlighted: Path | None = None
 
     # -- reading --------------------------------------------------------------
 
     @property
+    def row_count(self) -> int:
+        """How many files are shown (after the filter)."""
+        return len(self._rows)
+
+    @property
     def highlighted(self) -> PendingFile | None:
         """The file under the cursor, if any row is shown."""
-        if not self.row_count:
+        if not self._rows:
             return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:  # an empty or shrinking table
-            return None
-        return self.files.get(Path(key.value or ""))
+        return self._rows[min(self.cursor, len(self._rows) - 1)]
 
     def shown(self) -> list[PendingFile]:
-        """Files whose rows are shown, in table order."""
-        files = (self.files.get(Path(row.key.value or "")) for row in self.ordered_rows)
-        return [f for f in files if f is not None]
+        """Files whose rows are shown, in order."""
+        return list(self._rows)
 
     def matches(self, file: PendingFile) -> bool:
         """True when the name filter lets ``file`` through."""
@@ -256,33 +312,48 @@ class FileList(DataTable[Text]):
     # -- changing -------------------------------------------------------------
 
     def put(self, files: Iterable[PendingFile]) -> None:
-        """Add or update rows for ``files``, keeping the table sorted by name."""
+        """Add or update ``files``, keeping the list sorted by name."""
+        current = self.highlighted
         added = False
+        removed = False
         for file in files:
             self.files[file.path] = file
+            index = self._index.get(file.path)
             if not self.matches(file):
-                self._remove_row(file.path)
+                removed = removed or index is not None
                 continue
-            key = str(file.path)
-            if key in self.rows:
-                self._update_row(file)
-            else:
-                self.add_row(*self._cells(file), key=key)
+            if index is None:
+                self._rows.append(file)
                 added = True
-        if added:
-            self._sort_keep_cursor()
+            else:
+                self._rows[index] = file
+        if removed:
+            self._rows = [f for f in self._rows if self.matches(f)]
+        if added or removed:
+            self._rows.sort(key=_sort_key)  # nearly sorted already: fast
+            self._reindex(current)
+        else:
+            self.refresh()
+            self._announce()
 
     def refresh_file(self, file: PendingFile) -> None:
-        """Redraw one file's state and mark after it changed."""
-        if str(file.path) in self.rows:
-            self._update_row(file)
+        """Redraw one file's row after its state or mark changed."""
+        index = self._index.get(file.path)
+        if index is not None:
+            self._rows[index] = file
+            self.refresh_line(index + 1)  # virtual y: the header is line 0
+            if index == self.cursor:
+                self._announce(force=True)
 
     def drop(self, paths: Iterable[Path]) -> None:
         """Forget files that left the folder."""
-        for path in paths:
+        gone = set(paths)
+        for path in gone:
             self.files.pop(path, None)
-            self._ages.pop(path, None)
-            self._remove_row(path)
+        if gone & self._index.keys():
+            current = self.highlighted
+            self._rows = [f for f in self._rows if f.path not in gone]
+            self._reindex(current)
 
     def set_filter(self, text: str) -> None:
         """Show only files whose name holds ``text`` (any case)."""
@@ -290,65 +361,137 @@ class FileList(DataTable[Text]):
             return
         current = self.highlighted
         self.filter_text = text
-        self.clear()
-        rows = sorted(
-            (f for f in self.files.values() if self.matches(f)), key=lambda f: f.label
+        self._rows = sorted(
+            (f for f in self.files.values() if self.matches(f)), key=_sort_key
         )
-        for file in rows:
-            self.add_row(*self._cells(file), key=str(file.path))
-        if current is not None:
-            self.move_to(current.path)
+        self._reindex(current)
 
-    def refresh_ages(self, now: float | None = None) -> None:
-        """Update the age cells whose text changed (few, between polls)."""
-        stamp = time.time() if now is None else now
-        for path, file in self.files.items():
-            age = format_age(file.mtime, stamp)
-            if self._ages.get(path) != age and str(path) in self.rows:
-                self._ages[path] = age
-                self.update_cell(str(path), "age", Text(age, justify="right"))
+    def refresh_ages(self) -> None:
+        """Redraw, so the age column moves on (ages are worked out when drawn)."""
+        self.refresh()
 
     def move_to(self, path: Path) -> None:
         """Put the cursor on ``path``'s row, if it is shown."""
-        try:
-            index = self.get_row_index(str(path))
-        except RowDoesNotExist:
-            return
-        self.move_cursor(row=index, animate=False)
+        index = self._index.get(path)
+        if index is not None:
+            self.cursor = index
 
-    # -- rows -----------------------------------------------------------------
+    def _reindex(self, keep: PendingFile | None) -> None:
+        self._index = {file.path: i for i, file in enumerate(self._rows)}
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        index = self._index.get(keep.path) if keep is not None else None
+        if index is not None:
+            self.cursor = index
+        else:
+            self.cursor = min(self.cursor, max(0, len(self._rows) - 1))
+        self.refresh()
 
-    def _cells(self, file: PendingFile) -> list[Text]:
-        age = format_age(file.mtime)
-        self._ages[file.path] = age
-        return [
-            Text("*" if file.marked else " ", style="bold"),
-            state_text(file.state),
-            Text(file.label, no_wrap=True, overflow="ellipsis"),
-            Text(format_size(file.size), justify="right"),
-            Text(age, justify="right"),
-        ]
+    # -- cursor ---------------------------------------------------------------
 
-    def _update_row(self, file: PendingFile) -> None:
-        key = str(file.path)
-        for column, cell in zip(
-            ("mark", "state", "name", "size", "age"), self._cells(file), strict=True
-        ):
-            if self.get_cell(key, column) != cell:
-                self.update_cell(key, column, cell)
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self._rows) - 1))
 
-    def _remove_row(self, path: Path) -> None:
-        key = str(path)
-        if key in self.rows:
-            self.remove_row(key)
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+        self._announce()
 
-    def _sort_keep_cursor(self) -> None:
-        current = self.highlighted
-        self.sort("name", key=lambda cell: cell.plain)
-        if current is not None:
-            self.move_to(current.path)
+    def _announce(self, *, force: bool = False) -> None:
+        file = self.highlighted
+        path = None if file is None else file.path
+        if force or path != self._highlighted:
+            self._highlighted = path
+            self.post_message(self.Highlighted(self, file))
 
+    def _body_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
 
-def row_path(key: RowKey) -> Path:
-    """The file a table row stands for."""
-    return Path(key.value or "")
+    def _scroll_to_cursor(self) -> None:
+        top = int(self.scroll_offset.y)
+        height = self._body_height()
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def action_cursor(self, step: int) -> None:
+        """Move the cursor by ``step`` rows."""
+        self.cursor += step
+
+    def action_page(self, direction: int) -> None:
+        """Move the cursor a screenful."""
+        self.cursor += direction * self._body_height()
+
+    def action_first(self) -> None:
+        """Go to the first file."""
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        """Go to the last file."""
+        self.cursor = len(self._rows) - 1
+
+    def cursor_down(self) -> None:
+        """Move down one row (after marking a file)."""
+        self.cursor += 1
+
+    def on_click(self, event: Click) -> None:
+        row = event.y - 1 + int(self.scroll_offset.y)
+        if event.y >= 1 and 0 <= row < len(self._rows):
+            self.cursor = row
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        self._scroll_to_cursor()
+
+    # -- drawing --------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            style = self.get_component_rich_style("file-list--header")
+            return self._strip(self._header(width), width, style)
+        index = y - 1 + int(self.scroll_offset.y)
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        file = self._rows[index]
+        if index == self.cursor:
+            name = "cursor" if self.has_focus else "cursor-blurred"
+            style = self.get_component_rich_style(f"file-list--{name}")
+        elif file.marked:
+            style = self.get_component_rich_style("file-list--marked")
+        else:
+            style = self.rich_style
+        return self._strip(self._row(file, width), width, style)
+
+    def _strip(self, text: Text, width: int, style: Style) -> Strip:
+        text.truncate(width, overflow="ellipsis", pad=True)
+        segments = list(text.render(self.app.console))
+        return Strip(Segment.apply_style(segments, post_style=None, style=style), width)
+
+    @staticmethod
+    def _name_width(width: int) -> int:
+        fixed = MARK_WIDTH + STATE_WIDTH + SIZE_WIDTH + AGE_WIDTH
+        return max(MIN_NAME_WIDTH, width - fixed)
+
+    def _header(self, width: int) -> Text:
+        name = self._name_width(width)
+        return Text(
+            " " * MARK_WIDTH
+            + "State".ljust(STATE_WIDTH)
+            + "Name".ljust(name)[:name]
+            + "Bytes".rjust(SIZE_WIDTH)
+            + "Age".rjust(AGE_WIDTH)
+        )
+
+    def _row(self, file: PendingFile, width: int) -> Text:
+        name_width = self._name_width(width)
+        name = file.label
+        if len(name) > name_width - 1:
+            name = name[: name_width - 2] + "~"
+        text = Text("* " if file.marked else "  ", style="bold")
+        marker, style = STATE_MARKERS[file.state]
+        text.append(f"{marker} {file.state.value}".ljust(STATE_WIDTH), style=style)
+        text.append(name.ljust(name_width))
+        text.append(format_size(file.size).rjust(SIZE_WIDTH))
+        text.append(format_age(file.mtime).rjust(AGE_WIDTH))
+        return text
