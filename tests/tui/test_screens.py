@@ -7,11 +7,12 @@ import stat
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from rich.console import Console
 from textual.app import App
+from textual.binding import BindingType
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
@@ -594,7 +595,10 @@ async def test_help_lists_the_bindings_of_the_screen_below(history, tmp_path) ->
 
 async def test_help_merges_aliases_of_one_action() -> None:
     class Aliased(Screen[None]):
-        BINDINGS = [("down,j", "go_down", "Move down"), ("x", "stop", "")]
+        BINDINGS: ClassVar[list[BindingType]] = [
+            ("down,j", "go_down", "Move down"),
+            ("x", "stop", ""),
+        ]
 
         def action_go_down(self) -> None:
             pass
