@@ -7,7 +7,7 @@ other address fails at once.
 
 from __future__ import annotations
 
-import ipaddress
+import logging
 import shutil
 import socket
 from collections.abc import Iterator
@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback import is_loopback as _is_loopback
 
 from omar_tui.simulator import Simulator, ensure_pki
 
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 PROXY_VARIABLES = (
     "HTTP_PROXY",
     "HTTPS_PROXY",
@@ -29,20 +29,6 @@ PROXY_VARIABLES = (
     "all_proxy",
     "no_proxy",
 )
-
-
-def _is_loopback(host: Any) -> bool:
-    if host is None:
-        return True
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    host = str(host).strip("[]").lower()
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +72,22 @@ def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return config
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Undo what ``setup_logging`` (called by ``main``) does to the package logger.
+
+    It stops propagation so the TUI never prints; later tests using ``caplog``
+    need the records to reach the root logger again.
+    """
+    logger = logging.getLogger("omar_tui")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    for handler in logger.handlers:
+        if handler not in saved[0]:
+            handler.close()
+    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture(scope="session")
