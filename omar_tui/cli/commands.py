@@ -260,6 +260,39 @@ def _print_step(
         print(f"       fix: {fix}", flush=True)
 
 
+def run_cert(args: argparse.Namespace) -> int:
+    _paths, settings = _setup(args.verbose)
+    from omar_tui.core.certificates import expiry_warning, summarize
+    from omar_tui.core.connection import identity_from, require_identity
+    from omar_tui.core.passphrase import get_passphrase
+    from omar_tui.core.tls import needs_passphrase
+
+    identity = require_identity(identity_from(settings, args.cert, args.key))
+    passphrase = (
+        get_passphrase(str(identity.cert)) if needs_passphrase(identity) else None
+    )
+    summary = summarize(identity, passphrase)
+    fields = {
+        "file": str(identity.cert),
+        "subject": summary.subject,
+        "issuer": summary.issuer,
+        "serial": summary.serial,
+        "not_before": summary.not_before.isoformat(),
+        "not_after": summary.not_after.isoformat(),
+        "days_left": summary.days_left,
+        "fingerprint_sha256": summary.fingerprint_sha256,
+    }
+    if args.json:
+        print_json(fields)
+    else:
+        for name, value in fields.items():
+            print(f"{name.replace('_', ' ') + ':':<20}{value}")
+    warning = expiry_warning(summary)
+    if warning:
+        print(f"omar-tui: {warning}", file=sys.stderr)
+    return int(ExitCode.SOME_FAILED if summary.expired else ExitCode.OK)
+
+
 def run_paths(args: argparse.Namespace) -> int:
     paths = AppPaths.resolve()
     print(f"config folder:    {paths.config_dir}")

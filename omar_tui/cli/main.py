@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("paths", help="where settings, history and logs live")
 
+    cert = commands.add_parser(
+        "cert", help="show the client certificate: subject, issuer, serial, validity"
+    )
+    cert.add_argument("--cert", type=Path, metavar="P", help=".p12/.pfx or PEM file")
+    cert.add_argument("--key", type=Path, metavar="P", help="PEM private key")
+    cert.add_argument("--json", action="store_true", help="one JSON object")
+
     watch = commands.add_parser(
         "watch",
         help="send files as they land in a folder (cron or a service)",
@@ -204,6 +211,10 @@ def _dispatch(command: str) -> Callable[[argparse.Namespace], int]:
         from omar_tui.cli.watch_command import run_watch
 
         return run_watch
+    if command == "cert":
+        from omar_tui.cli.commands import run_cert
+
+        return run_cert
     if command == "paths":
         from omar_tui.cli.commands import run_paths
 
