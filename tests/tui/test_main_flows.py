@@ -140,6 +140,28 @@ async def test_blocked_file_is_refused_without_an_override(
         assert "blocked file(s) not sent" in log_text(pilot)
 
 
+async def test_an_explicit_override_sends_a_blocked_file(
+    make_app, simulator: Simulator, history: History
+) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await pilot.press("G", "s")  # d_blocked.txt, the last file
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        assert "d_blocked.txt" in str(
+            pilot.app.screen.query_one(".dialog-text").content
+        )
+        await pilot.press("shift+tab", "enter")  # "Send anyway"
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        await pilot.press("enter")
+        await send_done(pilot)
+
+        # The simulator refuses the extension; the log says so in plain words.
+        (row,) = history.recent(limit=10)
+        assert row.outcome is Outcome.REJECTED
+        assert "rejected by OMAR-Online" in log_text(pilot)
+        assert by_name(pilot, "d_blocked.txt").state is FileState.REJECTED
+
+
 async def test_send_under_a_shorter_name(
     make_app, simulator: Simulator, history: History, pending: Path
 ) -> None:
@@ -231,7 +253,11 @@ async def test_stop_after_the_current_file(
     simulator.faults.delay = 0.5  # keeps the first file in flight
     async with make_app().run_test(size=SIZE) as pilot:
         await checked(pilot, 4)
-        await pilot.press("a")  # marks the two ready files
+        await pilot.press("a")  # marks the ready files, not the warning or blocked
+        assert [f.label for f in main_screen(pilot).marked_files()] == [
+            "a_good.csv",
+            "b_good.csv",
+        ]
         await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
         await pilot.press("enter")

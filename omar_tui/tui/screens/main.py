@@ -453,7 +453,7 @@ class MainScreen(Screen[None]):
                 count += 1
         table.refresh()
         marked = len(self.marked_files())
-        self.notify(f"{count} ready files marked; {marked} marked in all.")
+        self.notify(f"{count} ready files marked; {marked} marked in all.", timeout=3)
 
     def action_unmark_all(self) -> None:
         """Clear every mark."""
@@ -900,9 +900,10 @@ class MainScreen(Screen[None]):
         finally:
             file.sending = False
         file.last_result = result
+        file.marked = False  # done with, whatever the outcome
         live = table.files.get(file.path)
         if live is not None and live is not file:  # re-listed meanwhile
-            live.sending, live.last_result = False, result
+            live.sending, live.last_result, live.marked = False, result, False
             file = live
         if result.outcome is Outcome.ACCEPTED:
             self._note_accepted(result, target)

@@ -216,7 +216,7 @@ def _sort_key(file: PendingFile) -> str:
     return file.label.lower()
 
 
-class FileList(ScrollView, can_focus=True):
+class FileList(ScrollView, can_focus=True, inherit_bindings=False):
     """The pending files, one line each, sorted by name, with a cursor.
 
     Only the lines on screen are drawn (:meth:`render_line`), so the cost of
@@ -235,6 +235,7 @@ class FileList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     FileList {
         background: $surface;
+        overflow-x: hidden;
     }
     FileList > .file-list--header {
         text-style: bold;
@@ -378,7 +379,7 @@ class FileList(ScrollView, can_focus=True):
 
     def _reindex(self, keep: PendingFile | None) -> None:
         self._index = {file.path: i for i, file in enumerate(self._rows)}
-        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        self.virtual_size = Size(0, len(self._rows) + 1)
         index = self._index.get(keep.path) if keep is not None else None
         if index is not None:
             self.cursor = index
@@ -440,7 +441,7 @@ class FileList(ScrollView, can_focus=True):
             self.cursor = row
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        self.virtual_size = Size(0, len(self._rows) + 1)
         self._scroll_to_cursor()
 
     # -- drawing --------------------------------------------------------------

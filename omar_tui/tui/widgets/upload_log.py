@@ -84,7 +84,9 @@ class UploadLog(RichLog):
     HELP_GROUP = "Upload log"
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, wrap=True, markup=False, max_lines=MAX_LINES)
+        super().__init__(
+            id=id, wrap=True, markup=False, max_lines=MAX_LINES, min_width=20
+        )
         self.entries: list[str] = []
         """Every line written, as plain text (tests, copying)."""
 
