@@ -27,11 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHA = "a" * 64
 
 
-@pytest.fixture(autouse=True)
-def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OMAR_TUI_CONFIG_DIR", str(tmp_path / "cfg"))
-
-
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "cfg" / "history.sqlite3"

@@ -26,11 +26,6 @@ HOLDER = """
 """
 
 
-@pytest.fixture(autouse=True)
-def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OMAR_TUI_CONFIG_DIR", str(tmp_path / "cfg"))
-
-
 def test_lock_held_by_another_process(tmp_path: Path) -> None:
     lock_dir = tmp_path / "locks"
     key = "/pending/a.csv"
