@@ -6,11 +6,15 @@ rows, the widgets' state), never on how long anything took.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from omar_tui.core.checks import suggest_short_name
 from omar_tui.core.history import History
 from omar_tui.core.models import Outcome
+from omar_tui.core.settings import Environment
 from omar_tui.simulator import Simulator
 from omar_tui.tui.screens.help import HelpScreen
 from omar_tui.tui.screens.passphrase import PassphraseScreen
@@ -18,7 +22,7 @@ from omar_tui.tui.screens.rename import RenameScreen
 from omar_tui.tui.screens.send_confirm import ConfirmScreen, SendConfirmScreen
 from omar_tui.tui.widgets.checks_panel import ChecksPanel
 from omar_tui.tui.widgets.file_list import FileState
-from omar_tui.tui.widgets.header import OmarHeader
+from omar_tui.tui.widgets.header import HeaderInfo, OmarHeader, header_text
 from omar_tui.tui.widgets.upload_log import UploadLog
 
 from .conftest import (
@@ -327,6 +331,14 @@ async def test_folder_changes_show_up_and_the_filter_narrows(
         labels = {f.label for f in file_list(pilot).files.values()}
         assert "e_new.csv" in labels and "a_good.csv" not in labels
 
+        (pending / "sub").mkdir()
+        (pending / "sub" / "f_deep.csv").write_text(GOOD.replace("10.5", "16.5"))
+        await pilot.press("t")  # subfolders on
+        await checked(pilot, 5)
+        assert by_name(pilot, "sub/f_deep.csv").state is FileState.READY
+        await pilot.press("t")  # and off again
+        await checked(pilot, 4)
+
         await pilot.press("slash", *"good")
         assert [f.label for f in file_list(pilot).shown()] == ["b_good.csv"]
         await pilot.press("escape")
@@ -348,3 +360,65 @@ async def test_help_history_and_palette_are_reachable(make_app) -> None:
 
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Send", "Mark", "Stop", "Filter", "Copy File Id", "History"} <= titles
+
+
+async def test_a_server_that_cannot_be_reached_is_reported_in_plain_words(
+    make_app, sim_settings, history: History
+) -> None:
+    with socket.socket() as probe:  # a loopback port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = sim_settings(
+        environments={"sim": Environment("sim", f"https://127.0.0.1:{port}")},
+        retries=0,
+    )
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await highlight(pilot, "a_good.csv")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        await pilot.press("enter")
+        await send_done(pilot)
+
+        assert "[x] 127.0.0.1 refused the connection - Nothing listens" in (
+            log_text(pilot)
+        )
+        assert app.is_running
+        assert by_name(pilot, "a_good.csv").state is FileState.READY
+    assert history.count() == 0
+
+
+async def test_a_missing_certificate_is_shown_not_raised(
+    make_app, sim_settings, simulator: Simulator
+) -> None:
+    app = make_app(sim_settings(cert=None, key=None))
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await highlight(pilot, "a_good.csv")
+        await pilot.press("s")
+        await send_done(pilot)
+        assert "No client certificate is configured" in log_text(pilot)
+        assert app.is_running
+    assert simulator.received == []
+
+
+def test_header_warns_before_the_certificate_expires() -> None:
+    soon = header_text(HeaderInfo("test", "https://x", subject="CN=a", days_left=12))
+    later = header_text(HeaderInfo("test", "https://x", subject="CN=a", days_left=90))
+    prod = header_text(HeaderInfo("production", "https://x", production=True))
+    assert "12 days left" in soon.plain and "90 days left" in later.plain
+    assert any("yellow" in str(span.style) for span in soon.spans)
+    assert not any("yellow" in str(span.style) for span in later.spans)
+    assert prod.plain.startswith(" PRODUCTION ")
+
+
+def test_the_app_starts_without_the_network_and_crypto_libraries() -> None:
+    code = (
+        "import sys, omar_tui.tui.app; "
+        "print(sorted(m for m in ('httpx', 'bs4', 'cryptography') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

@@ -255,12 +255,12 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "first", "First file", show=False),
-        Binding("end,G", "last", "Last file", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="files.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="files.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="files.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="files.page_down"),
+        Binding("home,g", "first", "First file", show=False, id="files.first"),
+        Binding("end,G", "last", "Last file", show=False, id="files.last"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)

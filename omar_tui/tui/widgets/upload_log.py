@@ -109,5 +109,5 @@ class UploadLog(RichLog):
         """Write a fault the operator must read, with what to do about it."""
         text = Text(f"[x] {title}", style="bold red")
         if hint:
-            text.append(f" {hint}", style="")
+            text.append(f" - {hint}", style="")
         self.add(text)
