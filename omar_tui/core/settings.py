@@ -7,7 +7,7 @@ defaults. The layout, with the default values::
     environment = "test"              # the active environment
     pending_folder = "~/meter/pending"
     include_subfolders = false
-    after_send = "keep"               # or "move": into <pending>/sent/
+    after_send = "keep"               # or "move": into sent/<day>/ or rejected/
 
     [certificate]
     cert = "~/certs/operator.p12"     # a PKCS#12 file, or a PEM certificate...
@@ -155,8 +155,10 @@ class Settings:
     proxy: str | None = None
     """``[network]``: an HTTPS proxy address, or ``None`` for a direct link."""
     after_send: str = "keep"
-    """What happens to an accepted file: ``"keep"`` it, or ``"move"`` it
-    into the ``sent`` folder beside the pending ones."""
+    """What happens to a file once sent: ``"keep"`` it, or ``"move"`` it:
+    accepted to ``<pending>/sent/YYYY-MM-DD/``, rejected to
+    ``<pending>/rejected/`` with the reply beside it (see ``core.archive``).
+    Files whose outcome is unknown or failed always stay."""
 
     def __post_init__(self) -> None:
         for name, env in self.environments.items():
