@@ -405,7 +405,7 @@ def test_once_sends_stable_files_and_files_them_away(
     out = capsys.readouterr().out
     assert code == ExitCode.OK  # the waiting file is no failure
     assert "cycle 1: 1 accepted, 0 blocked, 0 failed, 1 waiting" in out
-    assert "Moved to" in out
+    assert out.index("[ok] old.csv") < out.index("Moved to")  # result, then move
     assert [f.data for f in simulator.received] == [METER]
     assert (folder / "fresh.csv").exists() and not (folder / "old.csv").exists()
     assert len(list((folder / "sent").rglob("old.csv"))) == 1

@@ -33,6 +33,7 @@ from omar_tui.errors import ExitCode, UsageError
 if TYPE_CHECKING:
     from omar_tui.core.connection import Target
     from omar_tui.core.history import History
+    from omar_tui.core.models import Submission
     from omar_tui.core.paths import AppPaths
     from omar_tui.core.sender import SendEvent
     from omar_tui.core.settings import Settings
@@ -104,8 +105,20 @@ async def _watch(
     history: History,
     folder: Path,
 ) -> int:
-    from omar_tui.core.sender import Sender
+    from omar_tui.core.sender import EventKind, Sender
     from omar_tui.core.watch import Watcher
+
+    filed: list[str] = []  # "Moved to ..." notes, printed after their file's line
+
+    def on_event(event: SendEvent) -> None:
+        if event.kind is EventKind.FILED:
+            filed.append(event.message)
+
+    def on_result(result: Submission) -> None:
+        print_submission(result)
+        for note in filed:
+            print(f"  {note}", flush=True)
+        filed.clear()
 
     def make_sender() -> Sender:
         return Sender(
@@ -114,7 +127,7 @@ async def _watch(
             target=target,
             ssl_context=ssl_context,
             lock_dir=paths.lock_dir,
-            listener=_print_filed,
+            listener=on_event,
         )
 
     watcher = Watcher(
@@ -124,7 +137,7 @@ async def _watch(
         target=target,
         make_sender=make_sender,
         stable_seconds=args.stable_seconds,
-        on_result=print_submission,
+        on_result=on_result,
     )
 
     def stop() -> None:
@@ -179,10 +192,3 @@ def _summary_printer() -> Callable[[CycleReport], None]:
         print(report.summary(), flush=True)
 
     return on_cycle
-
-
-def _print_filed(event: SendEvent) -> None:
-    from omar_tui.core.sender import EventKind
-
-    if event.kind is EventKind.FILED:
-        print(f"  {event.message}", flush=True)
