@@ -363,3 +363,19 @@ async def test_sender_does_not_move_unknown(
 
 def local_day_of(sub: Submission) -> str:
     return datetime.fromisoformat(sub.started_at).astimezone().strftime("%Y-%m-%d")
+
+
+def test_file_taken_away_during_the_move_is_not_a_problem(
+    pending: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = pending / "a.csv"
+    path.write_bytes(DATA)
+    sub = submission(path, Outcome.ACCEPTED)
+    real_link = os.link
+
+    def link_after_someone_else(src: object, dst: object, **kw: object) -> None:
+        path.unlink()  # another process filed it between the read and the link
+        real_link(src, dst, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(archive.os, "link", link_after_someone_else)
+    assert archive_submission(sub, pending_folder=pending) == archive.ArchiveResult()

@@ -142,6 +142,8 @@ def archive_submission(
     try:
         moved = move_no_replace(source, folder, data=data)
     except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and not os.path.lexists(source):
+            return ArchiveResult()  # another process filed or removed it first
         return _failed(source, folder, exc)
     log.info("Moved %s to %s (%s)", source, moved, submission.outcome.value)
 
