@@ -594,6 +594,27 @@ def test_dat_file_gets_field_counts_only_when_comma_separated() -> None:
     assert rules(check_content(fixed_width, "m.csv")) == {"csv-fields"}
 
 
+def test_the_field_count_fast_path_agrees_with_counting_line_by_line() -> None:
+    # Bodies built from rows that trip the shortcut: blank and space-only
+    # rows, rows without commas, bare CRs, CRLFs, blank edges.
+    import random
+
+    def slow(body: bytes) -> list[Finding]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(checks, "_same_comma_counts", lambda _body: False)
+            return checks._check_fields(body)
+
+    pieces = [b"a,b,c", b"1,2,3", b"x,y", b"", b"  ", b"solo", b",,", b"\t1,2,3 "]
+    ends = [b"\n", b"\r\n", b"\r"]
+    chooser = random.Random(5)
+    for _ in range(3000):
+        rows = chooser.choices(pieces[:2], k=chooser.randint(1, 5))
+        for _ in range(chooser.randint(0, 2)):
+            rows.insert(chooser.randint(0, len(rows)), chooser.choice(pieces))
+        body = b"".join(row + chooser.choice(ends[:2] * 4 + ends) for row in rows)
+        assert checks._check_fields(body) == slow(body), body
+
+
 # --- capping -----------------------------------------------------------------------
 
 
