@@ -204,6 +204,38 @@ def test_search_by_name_file_id_and_date(
     assert [r.id for r in hist.recent(limit=1, offset=1, search="2026")] == [c]
 
 
+def test_search_pages_match_the_whole_list_sliced(
+    hist: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Matches come from all three parts (name, File Id, date) and overlap, so
+    # keeping only each part's newest ids must still page exactly.
+    days = iter([f"2026-12-{1 + i % 3:02d}T10:00:00.000+00:00" for i in range(12)])
+    monkeypatch.setattr(history_module, "_now", lambda: next(days, "2027-01-01"))
+    for i in range(12):
+        record = begin(hist, f"2026-12-01_{i}.csv" if i % 4 == 0 else f"f{i}.csv")
+        if i % 5 == 0:
+            hist.finish(record, outcome=Outcome.ACCEPTED, file_id="2026-12-01")
+
+    everything = [r.id for r in hist.recent(limit=100, search="2026-12-01")]
+    assert len(everything) == hist.count("2026-12-01") > 4
+    for limit in (1, 2, 3):
+        for offset in range(len(everything) + 1):
+            page = hist.recent(limit=limit, offset=offset, search="2026-12-01")
+            assert [r.id for r in page] == everything[offset : offset + limit]
+
+
+@pytest.mark.parametrize("term", ["nothing", "555", "2026-12-04"])
+def test_a_search_page_never_walks_the_table(hist: History, term: str) -> None:
+    # The table holds every stored reply: a search reads only the indexes.
+    sql, params = history_module._matching_ids(term, newest=200)
+    with hist._read() as conn:
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+    steps = [row[3] for row in plan if row[3].startswith(("SCAN", "SEARCH"))]
+    table_steps = [s for s in steps if s.split()[1] == "submissions"]
+    assert table_steps
+    assert all("INDEX" in s for s in table_steps), steps
+
+
 def test_find_accepted(hist: History) -> None:
     old = begin(hist)
     hist.finish(old, outcome=Outcome.ACCEPTED, file_id="1")
