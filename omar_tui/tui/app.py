@@ -128,6 +128,9 @@ class OmarApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: every action of the main screen, by name."""
         yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Help", "Every key, and what the file states mean (f1)", self.action_help
+        )
         if screen is not self.main_screen:
             return
         for binding in MainScreen.BINDINGS:

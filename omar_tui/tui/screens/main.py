@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 
 from omar_tui.core.checks import check_file, suggest_short_name
 from omar_tui.core.models import CheckReport, Outcome, Submission
+from omar_tui.core.settings import Environment, Settings
 from omar_tui.errors import OmarError
 from omar_tui.tui.screens.send_confirm import (
     ConfirmItem,
@@ -184,7 +185,7 @@ class MainScreen(Screen[None]):
             }
         header.info = replace(header.info, **changes)
 
-    def _environment(self) -> Any:
+    def _environment(self) -> Environment:
         """The active environment (falls back to the settings' own choice)."""
         settings = self.omar.settings
         try:
@@ -545,7 +546,7 @@ class MainScreen(Screen[None]):
             callback=self._settings_closed,
         )
 
-    def _settings_closed(self, saved: Any) -> None:
+    def _settings_closed(self, saved: Settings | None) -> None:
         if saved is None:
             return
         self.omar.settings = saved
