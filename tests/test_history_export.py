@@ -5,10 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import sqlite3
 import stat
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -30,18 +28,6 @@ ROWS = [
     ("d.csv", "2026-12-03T23:59:59.999+00:00", "test", "east", Outcome.FAILED),
     ("=cmd.csv", "2026-12-04T00:00:00.000+00:00", "test", "default", Outcome.UNKNOWN),
 ]
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """``main`` points the omar_tui logger at a file; undo it for later tests."""
-    logger = logging.getLogger("omar_tui")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    for handler in logger.handlers:
-        if handler not in saved[0]:
-            handler.close()
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def seed(history: History) -> list[int]:

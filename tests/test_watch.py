@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -30,18 +28,6 @@ from omar_tui.simulator import Simulator
 METER = b"resource_id,interval_start,value\r\nR1,2026-12-01T00:00,1.5\r\n"
 TARGET = Target("test", "https://127.0.0.1:9")
 T0 = 1_800_000_000.0  # fake wall-clock start
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """``main`` points the omar_tui logger at a file; undo it for later tests."""
-    logger = logging.getLogger("omar_tui")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    for handler in logger.handlers:
-        if handler not in saved[0]:
-            handler.close()
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 class Clocks:

@@ -24,9 +24,11 @@ from omar_tui.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from omar_tui.core.connection import Target
+    from omar_tui.core.sender import SendEvent
 
 
-def _setup(verbose: bool) -> tuple[AppPaths, Settings]:
+def setup_command(verbose: bool) -> tuple[AppPaths, Settings]:
+    """Create the config folder, start the log file and read the settings."""
     from omar_tui.core.logs import setup_logging
 
     paths = AppPaths.resolve()
@@ -36,7 +38,7 @@ def _setup(verbose: bool) -> tuple[AppPaths, Settings]:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    _paths, settings = _setup(args.verbose)
+    _paths, settings = setup_command(args.verbose)
     reports = [check_file(path, limits=settings.limits) for path in args.files]
     for report in reports:
         if args.json:
@@ -67,7 +69,7 @@ def _report_record(report: CheckReport) -> dict[str, object]:
 
 
 def run_submit(args: argparse.Namespace) -> int:
-    paths, settings = _setup(args.verbose)
+    paths, settings = setup_command(args.verbose)
     from omar_tui.core.connection import resolve_target
 
     target = resolve_target(settings, args.env, args.base_url)
@@ -102,7 +104,7 @@ async def _submit(
         # Nothing could go: no passphrase prompt, no connection.
         return [blocked_submission(r, target) for r in requests]
 
-    ssl_context = _ssl_context(args, settings)
+    ssl_context = ssl_context_for(args, settings)
     history = History(paths.history_db)
     if history.recovered_from is not None:
         print(
@@ -117,6 +119,7 @@ async def _submit(
         target=target,
         ssl_context=ssl_context,
         lock_dir=paths.lock_dir,
+        listener=_print_event,
     )
     # SIGTERM (cron, systemd) finishes the file in flight, then stops.
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, sender.request_stop)
@@ -137,7 +140,20 @@ async def _submit(
     return results
 
 
-def _ssl_context(args: argparse.Namespace, settings: Settings) -> ssl.SSLContext:
+def _print_event(event: SendEvent) -> None:
+    """Retries, re-checks and moves on stderr; results are printed by the caller."""
+    from omar_tui.core.sender import EventKind
+
+    if event.kind in (EventKind.RETRY, EventKind.RECHECKED, EventKind.FILED):
+        print(f"omar-tui: {event.message}", file=sys.stderr, flush=True)
+
+
+def ssl_context_for(args: argparse.Namespace, settings: Settings) -> ssl.SSLContext:
+    """The TLS context of a headless run, asking for a passphrase only if needed.
+
+    Also warns on stderr when the certificate expires within 30 days, so cron
+    mail carries the warning long before uploads start failing.
+    """
     from omar_tui.core.certificates import expiry_warning, summarize
     from omar_tui.core.connection import (
         identity_from,
@@ -161,7 +177,7 @@ def _ssl_context(args: argparse.Namespace, settings: Settings) -> ssl.SSLContext
 
 
 def run_history(args: argparse.Namespace) -> int:
-    paths, _settings = _setup(args.verbose)
+    paths, _settings = setup_command(args.verbose)
     from omar_tui.cli import export
     from omar_tui.core.history import History, HistoryFilter
 
@@ -261,7 +277,7 @@ def _print_step(
 
 
 def run_cert(args: argparse.Namespace) -> int:
-    _paths, settings = _setup(args.verbose)
+    _paths, settings = setup_command(args.verbose)
     from omar_tui.core.certificates import expiry_warning, summarize
     from omar_tui.core.connection import identity_from, require_identity
     from omar_tui.core.passphrase import get_passphrase
@@ -319,7 +335,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    paths, _settings = _setup(False)
+    paths, _settings = setup_command(False)
     from omar_tui.tui.app import run_tui
 
     return run_tui(paths, environment=args.env)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omar_tui.cli.commands import _setup, _ssl_context
+from omar_tui.cli.commands import setup_command, ssl_context_for
 from omar_tui.cli.output import exit_code_for, print_submission
 from omar_tui.core.locks import file_lock
 from omar_tui.errors import ExitCode, UsageError
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 def run_watch(args: argparse.Namespace) -> int:
     """Watch a folder until stopped (or for one cycle with ``--once``)."""
-    paths, settings = _setup(args.verbose)
+    paths, settings = setup_command(args.verbose)
     from omar_tui.core.connection import resolve_target
     from omar_tui.core.history import History
 
@@ -61,7 +61,7 @@ def run_watch(args: argparse.Namespace) -> int:
         what=f"the folder {folder}",
         doing="watching",
     ):
-        ssl_context = _ssl_context(args, settings)
+        ssl_context = ssl_context_for(args, settings)
         history = History(paths.history_db)
         if history.recovered_from is not None:
             print(
