@@ -422,3 +422,50 @@ def test_the_app_starts_without_the_network_and_crypto_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+async def test_the_file_list_keeps_its_place_among_twenty_thousand_files() -> None:
+    from textual.app import App, ComposeResult
+
+    from omar_tui.tui.widgets.file_list import FileList, PendingFile
+
+    def pending(name: str) -> PendingFile:
+        return PendingFile(path=Path("/p") / name, label=name, size=1, mtime=0.0)
+
+    class ListApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FileList(id="files")
+
+    app = ListApp()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(FileList)
+        table.focus()
+        table.put(pending(f"m_{i:05d}.csv") for i in range(0, 40_000, 2))
+        assert table.row_count == 20_000
+        await pilot.press("G", "up")
+        assert table.highlighted is not None
+        assert table.highlighted.label == "m_39996.csv"
+
+        # A new file sorts into place; the cursor stays on the same file.
+        table.put([pending("m_00001.csv"), pending("M_39997.CSV")])
+        assert table.highlighted.label == "m_39996.csv"
+        assert [f.label for f in table.shown()[:3]] == [
+            "m_00000.csv",
+            "m_00001.csv",
+            "m_00002.csv",
+        ]
+        assert table.shown()[-2].label == "M_39997.CSV"
+
+        table.set_filter("3999")
+        assert [f.label for f in table.shown()] == [
+            "m_39990.csv",
+            "m_39992.csv",
+            "m_39994.csv",
+            "m_39996.csv",
+            "M_39997.CSV",
+            "m_39998.csv",
+        ]
+        assert table.highlighted.label == "m_39996.csv"
+        table.drop([Path("/p/m_39996.csv")])
+        table.set_filter("")
+        assert table.row_count == 20_001
