@@ -611,5 +611,5 @@ async def test_help_merges_aliases_of_one_action() -> None:
         await pilot.pause()
         groups = binding_groups(app.screen)
         rows = {desc: keys for g in groups for keys, desc, _ in g.rows}
-        assert rows["Move down"] == "↓, j"
+        assert rows["Move down"] == "↓ / j"
         assert rows["Stop"] == "x"  # no description: the action's name

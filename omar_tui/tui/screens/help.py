@@ -51,6 +51,12 @@ OUTCOMES: tuple[tuple[str, str], ...] = (
 """What a history record's outcome means (see ``models.Outcome``)."""
 
 
+GENERIC_ACTIONS = frozenset(
+    {"app.focus_next", "app.focus_previous", "screen.copy_text"}
+)
+"""Keys every Textual screen has; listed after a screen's own."""
+
+
 @dataclass(slots=True)
 class KeyGroup:
     """Keys defined on one widget, screen or app, for the help table."""
@@ -79,7 +85,7 @@ def describe_node(node: DOMNode) -> str:
 def binding_groups(screen: Screen[Any]) -> list[KeyGroup]:
     """Every active binding of ``screen``, grouped by where it is defined.
 
-    Keys bound to the same action on the same node share a row ("down, j"),
+    Keys bound to the same action on the same node share a row ("down / j"),
     so hidden aliases appear beside the key they stand for. The order follows
     Textual's own: the focused widget first, the app last.
     """
@@ -105,10 +111,11 @@ def binding_groups(screen: Screen[Any]) -> list[KeyGroup]:
             slot, binding.description or _words(binding.action.rsplit(".", 1)[-1])
         )
 
-    for (node_id, action), keys in rows.items():
-        slot = (node_id, action)
-        groups[node_id].rows.append(
-            (", ".join(keys), descriptions[slot], enabled[slot])
+    # Textual's own focus and copy keys go after the ones this tool defines.
+    ordered = sorted(rows.items(), key=lambda item: item[0][1] in GENERIC_ACTIONS)
+    for slot, keys in ordered:
+        groups[slot[0]].rows.append(
+            (" / ".join(keys), descriptions[slot], enabled[slot])
         )
     return [group for group in groups.values() if group.rows]
 

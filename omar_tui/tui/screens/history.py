@@ -215,7 +215,7 @@ class HistoryScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("slash", "focus_search", "Search"),
         Binding("n", "next_page", "Next page"),
-        Binding("p", "previous_page", "Prev page"),
+        Binding("p", "previous_page", "Previous page", show=False),
         Binding("e", "export", "Export CSV"),
         Binding("c", "copy_file_id", "Copy File Id"),
         Binding("r", "refresh", "Refresh", show=False),
@@ -251,7 +251,7 @@ class HistoryScreen(Screen[None]):
         table.add_column("File Id", key="file_id")
         yield table
         yield Static("", id="history-advice", classes="-hidden")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(HistoryTable).focus()

@@ -149,7 +149,7 @@ class SubmissionDetailScreen(Screen[None]):
             yield Static("Reply from OMAR-Online", classes="detail-heading")
             raw = record.raw_reply or "(no reply was received)"
             yield Static(Text(raw), id="detail-raw", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def _fields_table(self) -> Table:
         table = Table.grid(padding=(0, 2))

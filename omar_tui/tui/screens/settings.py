@@ -412,7 +412,7 @@ class SettingsScreen(Screen[Settings | None]):
             yield Static("Network", classes="section")
             for name in ("connect_timeout", "read_timeout", "retries"):
                 yield from self._row(name, NUMBER_FIELDS[name], getattr(s, name))
-        yield Footer()
+        yield Footer(compact=True)
 
     def _row(self, name: str, label: str, value: object) -> ComposeResult:
         with Horizontal(classes="row"):
