@@ -489,6 +489,7 @@ class FakeStep:
     ok: bool
     detail: str
     fix: str
+    warning: bool = False
 
 
 def fake_doctor(seen: list[dict[str, Any]]):
@@ -613,3 +614,26 @@ async def test_help_merges_aliases_of_one_action() -> None:
         rows = {desc: keys for g in groups for keys, desc, _ in g.rows}
         assert rows["Move down"] == "↓ / j"
         assert rows["Stop"] == "x"  # no description: the action's name
+
+
+async def test_test_connection_against_the_simulator(tmp_path) -> None:
+    from omar_tui.simulator import Simulator
+
+    with Simulator(tmp_path / "simulator") as sim:
+        demo = prepare_demo(tmp_path, base_url=sim.base_url)
+        app = ScreenApp(lambda: SettingsScreen(demo.settings, demo.paths))
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+t")
+            screen = None
+            for _ in range(500):
+                await pilot.pause(0.01)
+                screen = app.screen
+                if isinstance(screen, ConnectionTestScreen) and screen.finished:
+                    break
+            assert isinstance(screen, ConnectionTestScreen) and screen.finished
+            assert screen.steps and all(step.ok for step in screen.steps)
+            names = [step.name for step in screen.steps]
+            assert names[0] == "Settings" and "CA bundle" in names
+            summary = text_of(screen.query_one("#test-summary", Static))
+            assert "Every step passed" in summary

@@ -15,11 +15,10 @@ lives only in memory for that one test.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from rich.text import Text
@@ -31,6 +30,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
 from omar_tui.core.connection import identity_from
+from omar_tui.core.doctor import Step, run_doctor
 from omar_tui.core.models import Limits
 from omar_tui.core.paths import AppPaths
 from omar_tui.core.settings import (
@@ -76,26 +76,12 @@ SETTINGS_KEYS: dict[str, str] = {
 """Keys named in the core's error messages -> the form field they concern."""
 
 
-class DoctorStep(Protocol):
-    """One result of ``core.doctor.run_doctor`` (name, pass/fail, detail, fix)."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str
+RunDoctor = Callable[..., AsyncIterator[Step]]
 
 
-RunDoctor = Callable[..., AsyncIterator[DoctorStep]]
-
-
-def load_doctor() -> RunDoctor | None:
-    """``omar_tui.core.doctor.run_doctor``, or ``None`` if this build lacks it."""
-    try:
-        module = importlib.import_module("omar_tui.core.doctor")
-    except ImportError:
-        return None
-    run: RunDoctor | None = getattr(module, "run_doctor", None)
-    return run
+def load_doctor() -> RunDoctor:
+    """The connection doctor (a function, so tests can stand in for it)."""
+    return run_doctor
 
 
 class FormErrors(Exception):
@@ -256,7 +242,7 @@ class ConnectionTestScreen(ModalScreen[None]):
         self._settings = settings
         self._passphrase = passphrase
         self._run_doctor = run_doctor
-        self.steps: list[DoctorStep] = []
+        self.steps: list[Step] = []
         self.finished = False
 
     def compose(self) -> ComposeResult:
@@ -302,12 +288,14 @@ class ConnectionTestScreen(ModalScreen[None]):
             mark = Text(" ok ", style="bold black on green")
             if not step.ok:
                 mark = Text("FAIL", style="bold white on red")
+            elif step.warning:
+                mark = Text("WARN", style="bold black on yellow")
             text.append_text(mark)
             text.append(f" {step.name}")
             if step.detail:
                 text.append(f": {step.detail}", style="")
             text.append("\n")
-            if not step.ok and step.fix:
+            if step.fix and (not step.ok or step.warning):
                 text.append(f"     fix: {step.fix}\n", style="yellow")
         self.query_one("#test-results", Static).update(text)
 
@@ -652,14 +640,7 @@ class SettingsScreen(Screen[Settings | None]):
             self.notify("Fix the fields marked in red first.", severity="error")
             return
 
-        run_doctor = load_doctor()
-        if run_doctor is None:
-            self.notify(
-                "This build has no connection test (omar_tui.core.doctor).",
-                severity="error",
-            )
-            return
-        self._ask_and_test(candidate, run_doctor)
+        self._ask_and_test(candidate, load_doctor())
 
     @work(exclusive=True, group="settings-test")
     async def _ask_and_test(self, candidate: Settings, run_doctor: RunDoctor) -> None:
