@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
@@ -246,7 +247,7 @@ class Sender:
     async def _current_report(self, request: SendRequest) -> CheckReport:
         """Re-check a file that changed, vanished or is sent under a new name.
 
-        An unchanged file is not read again, so a batch reads every file once.
+        A file whose size, time and hash are unchanged is not checked again.
         """
         report = request.report
         name = request.name_to_send
@@ -255,6 +256,10 @@ class Sender:
             changed = (st.st_size, st.st_mtime) != (report.size, report.mtime)
         except OSError:
             changed = True
+        if not changed and report.sha256 is not None:
+            # Same size and time can still hide new bytes (a copy that keeps
+            # the time); one more read of a file under 500 KB is cheap.
+            changed = await asyncio.to_thread(_sha256_of, report.path) != report.sha256
 
         if not changed and name == report.name:
             return report
@@ -279,17 +284,33 @@ class Sender:
     ) -> Submission | None:
         if request.allow_resend or report.sha256 is None:
             return None
-        prior = self.history.find_accepted(report.sha256, self.target.environment)
-        if prior is None:
+        environment = self.target.environment
+        prior = self.history.find_accepted(report.sha256, environment)
+        if prior is not None:
+            return _unrecorded(
+                report,
+                request.name_to_send,
+                self.target,
+                Outcome.BLOCKED,
+                f"Already accepted on {prior.finished_at or prior.started_at} as "
+                f"File Id {prior.file_id} ({prior.name_sent}); not sent again "
+                "without an explicit resend.",
+            )
+        # An attempt that may have arrived is never repeated by itself: only
+        # OMAR-Online can say whether it did (issue 4, "unknown" outcomes).
+        latest = self.history.find_latest(report.sha256, environment)
+        # A live "pending" one holds the lock, which refuses it by itself.
+        if latest is None or latest.outcome is not Outcome.UNKNOWN:
             return None
         return _unrecorded(
             report,
             request.name_to_send,
             self.target,
             Outcome.BLOCKED,
-            f"Already accepted on {prior.finished_at or prior.started_at} as File Id "
-            f"{prior.file_id} ({prior.name_sent}); not sent again without an "
-            "explicit resend.",
+            f"The last attempt to send these bytes (history record {latest.id}, "
+            f"{latest.started_at}, as {latest.name_sent}) may or may not have "
+            "reached OMAR-Online. Look it up in OMAR-Online first; if it is not "
+            "there, send it again explicitly (omar-tui submit --allow-resend).",
         )
 
     async def _deliver(self, report: CheckReport, name: str) -> Submission:
@@ -519,6 +540,14 @@ def _unrecorded(
         outcome=outcome,
         message=message,
     )
+
+
+def _sha256_of(path: Path) -> str | None:
+    """The file's current hash, or ``None`` when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _plain(exc: ConnectionFailed) -> str:
