@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,15 +26,11 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, ProgressBar
 from textual.worker import get_current_worker
 
-from omar_tui.core.checks import check_file, suggest_short_name
-from omar_tui.core.models import CheckReport, Outcome, Submission
+from omar_tui.core.checks import check_file
+from omar_tui.core.models import Outcome, Submission
 from omar_tui.core.settings import Environment, Settings
 from omar_tui.errors import OmarError
-from omar_tui.tui.screens.send_confirm import (
-    ConfirmItem,
-    ConfirmScreen,
-    SendConfirmScreen,
-)
+from omar_tui.tui.screens.send_confirm import Planned, SendPlanner
 from omar_tui.tui.widgets.checks_panel import ChecksPanel, read_preview
 from omar_tui.tui.widgets.file_list import (
     FileList,
@@ -67,26 +62,6 @@ BATCH_SECONDS = 0.25
 FILTER_DEBOUNCE = 0.2
 FILTER_DEBOUNCE_FROM = 2000
 """With this many files or more, the filter waits for a pause in the typing."""
-
-RENAME_RULES = frozenset({"name-length", "name-chars", "name-encoding", "name-empty"})
-"""Errors a different name cures: the file may go under a name the operator types."""
-
-
-@dataclass(slots=True)
-class Planned:
-    """A file the operator decided to send, with the choices made for it."""
-
-    file: PendingFile
-    sha256: str
-    """The bytes the operator saw; different bytes at send time are not sent."""
-    name: str | None = None
-    override_block: bool = False
-    allow_resend: bool = False
-    note: str = ""
-
-    @property
-    def name_sent(self) -> str:
-        return self.name or self.file.path.name
 
 
 class MainScreen(Screen[None]):
@@ -612,8 +587,14 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="send", exit_on_error=False)
     async def _send_flow(self, files: list[PendingFile]) -> None:
         upload_log = self.query_one("#log", UploadLog)
+        planner = SendPlanner(
+            self.app,
+            self.omar.settings,
+            say=upload_log.add,
+            fault=upload_log.add_error,
+        )
         try:
-            plan = await self._plan(files)
+            plan = await planner.plan(files)
             if not plan or self._stop_asked:
                 upload_log.add("Nothing was sent.")
                 return
@@ -624,10 +605,10 @@ class MainScreen(Screen[None]):
             if context is None:
                 upload_log.add("Nothing was sent: no passphrase was given.")
                 return
-            if not await self._confirm(plan, target):
+            if not await planner.confirm(plan, target):
                 upload_log.add("Nothing was sent: cancelled at the confirmation.")
                 return
-            await self._send_all(plan, target, context)
+            await self._send_all(planner, plan, target, context)
         except OmarError as exc:
             self.show_error(exc)
         except Exception:
@@ -652,111 +633,6 @@ class MainScreen(Screen[None]):
         elif self._rescan:
             self._rescan = False
             self.start_scan(full=True)
-
-    async def _plan(self, files: list[PendingFile]) -> list[Planned]:
-        """Decide, with the operator, what goes and under which name."""
-        upload_log = self.query_one("#log", UploadLog)
-        plan: list[Planned] = []
-        blocked: list[Planned] = []
-        resends: list[Planned] = []
-        for file in files:
-            report = file.report
-            if report is None or report.sha256 is None:
-                why = "still being checked" if report is None else _reasons(report)
-                upload_log.add_error(f"{file.label} cannot be sent: {why}")
-                continue
-            item = Planned(file=file, sha256=report.sha256)
-            if any(f.rule in RENAME_RULES for f in report.errors):
-                report = await self._rename(item, report)
-                if report is None:
-                    upload_log.add(f"{file.label} skipped: no name to send it under.")
-                    continue
-            if report.sha256 != item.sha256:
-                upload_log.add_error(f"{file.label} changed; check it again (r).")
-                continue
-            if report.blocked:
-                blocked.append(item)
-                item.note = _reasons(report)
-            if file.accepted_before is not None:
-                resends.append(item)
-            plan.append(item)
-
-        if blocked:
-            if await self._override(
-                "Send blocked files?",
-                "These files break a rule and are normally not sent:",
-                blocked,
-                "Send anyway",
-            ):
-                for item in blocked:
-                    item.override_block = True
-                    item.note = f"BLOCKED, sent anyway: {item.note}"
-            else:
-                plan = [p for p in plan if p not in blocked]
-                upload_log.add(f"{len(blocked)} blocked file(s) not sent.")
-
-        resends = [p for p in resends if p in plan]
-        if resends:
-            if await self._override(
-                "Send the same bytes again?",
-                "These exact bytes were already accepted in this environment:",
-                resends,
-                "Send again",
-            ):
-                for item in resends:
-                    item.allow_resend = True
-                    item.note = "already accepted: sent again"
-            else:
-                plan = [p for p in plan if p not in resends]
-                upload_log.add(f"{len(resends)} already accepted file(s) not sent.")
-        return plan
-
-    async def _rename(self, item: Planned, report: CheckReport) -> CheckReport | None:
-        """Ask for a name the server takes; the file is re-checked under it."""
-        from omar_tui.tui.screens.rename import RenameScreen
-
-        limits = self.omar.settings.limits
-        reason = " ".join(f.message for f in report.errors if f.rule in RENAME_RULES)
-        name = await self.app.push_screen_wait(
-            RenameScreen(
-                item.file.path.name,
-                reason=reason,
-                suggestion=suggest_short_name(item.file.path.name, limits.max_name),
-                limits=limits,
-            )
-        )
-        if not name:
-            return None
-        item.name = name
-        return await asyncio.to_thread(self._recheck, item)
-
-    def _recheck(self, item: Planned) -> CheckReport:
-        settings = self.omar.settings
-        return check_file(
-            item.file.path,
-            limits=settings.limits,
-            pending_root=settings.pending_folder,
-            name=item.name,
-        )
-
-    async def _override(
-        self, title: str, intro: str, items: list[Planned], yes: str
-    ) -> bool:
-        body = Text(intro + "\n", style="bold")
-        for item in items[:50]:
-            body.append(f"\n{item.file.label}", style="bold")
-            prior = item.file.accepted_before
-            if item.note:
-                body.append(f"\n  {item.note}")
-            elif prior is not None:
-                when = prior.finished_at or prior.started_at
-                body.append(f"\n  accepted {when}, File Id {prior.file_id}")
-        if len(items) > 50:
-            body.append(f"\n... and {len(items) - 50} more")
-        answer: bool = await self.app.push_screen_wait(
-            ConfirmScreen(title, body, yes=yes, no="Skip them")
-        )
-        return answer
 
     async def _ssl_context(self) -> ssl.SSLContext | None:
         """The TLS context, asking for the passphrase until it opens the key."""
@@ -807,28 +683,12 @@ class MainScreen(Screen[None]):
                 self.load_certificate()  # a PKCS#12 can now be summarised
             return context
 
-    async def _confirm(self, plan: list[Planned], target: Target) -> bool:
-        items = [
-            ConfirmItem(
-                label=p.file.label,
-                size=p.file.size,
-                name_sent=p.name_sent,
-                note=p.note,
-            )
-            for p in plan
-        ]
-        answer: bool = await self.app.push_screen_wait(
-            SendConfirmScreen(
-                items,
-                environment=target.environment,
-                url=target.upload_url,
-                production=target.is_production,
-            )
-        )
-        return answer
-
     async def _send_all(
-        self, plan: list[Planned], target: Target, context: ssl.SSLContext
+        self,
+        planner: SendPlanner,
+        plan: list[Planned],
+        target: Target,
+        context: ssl.SSLContext,
     ) -> None:
         """Send the planned files one at a time through one session."""
         from omar_tui.core.sender import Sender
@@ -866,14 +726,14 @@ class MainScreen(Screen[None]):
                     )
                     break
                 label.update(f"{number}/{len(plan)} {item.name_sent}")
-                result = await self._send_one(sender, item, target)
+                result = await self._send_one(planner, sender, item, target)
                 if result is not None:
                     results.append(result)
                 bar.advance(1)
         self._summarise(results, target)
 
     async def _send_one(
-        self, sender: Sender, item: Planned, target: Target
+        self, planner: SendPlanner, sender: Sender, item: Planned, target: Target
     ) -> Submission | None:
         from omar_tui.core.sender import SendRequest
 
@@ -883,7 +743,7 @@ class MainScreen(Screen[None]):
         file.sending = True
         table.refresh_file(file)
         try:
-            report = await asyncio.to_thread(self._recheck, item)
+            report = await asyncio.to_thread(planner.recheck, item)
             if report.sha256 != item.sha256:
                 upload_log.add_error(
                     f"{file.label} changed after you confirmed it; not sent.",
@@ -968,7 +828,3 @@ class MainScreen(Screen[None]):
             f"Details are in {where}.", title=what, severity="error", timeout=15
         )
         self.query_one("#log", UploadLog).add_error(what, f"Details are in {where}.")
-
-
-def _reasons(report: CheckReport) -> str:
-    return "; ".join(f.message for f in report.errors) or "it cannot be read"

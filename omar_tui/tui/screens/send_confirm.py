@@ -1,19 +1,22 @@
-"""The last look before files leave, and the yes/no questions around a send.
+"""The conversation before files leave: names, overrides, the last look.
 
+:class:`SendPlanner` walks the operator through a batch: a file whose name
+the server would refuse gets a shorter one (:class:`RenameScreen`), blocked
+files and bytes already accepted go only after an explicit "yes" naming the
+reason (:class:`ConfirmScreen`, where the safe answer has the focus), and
 :class:`SendConfirmScreen` lists every file with its size and the name it
 goes under, and names the environment and the address. Production is drawn
 in red with the word PRODUCTION, and the operator must type the
 environment's name before the Send button works: a habit of pressing Enter
 must not be enough to send to the live market.
-
-:class:`ConfirmScreen` asks one question (send a blocked file anyway, quit
-while a file is in flight); the safe answer has the focus.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -23,7 +26,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from omar_tui.tui.widgets.file_list import format_size
+from omar_tui.core.checks import check_file, suggest_short_name
+from omar_tui.core.models import CheckReport
+from omar_tui.core.settings import Settings
+from omar_tui.tui.widgets.file_list import PendingFile, format_size
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from omar_tui.core.connection import Target
 
 MAX_LISTED = 200
 """Files named one by one in the dialog; the rest are counted."""
@@ -212,3 +223,187 @@ class ConfirmScreen(ModalScreen[bool]):
     def action_no(self) -> None:
         """The safe answer."""
         self.dismiss(False)
+
+
+RENAME_RULES = frozenset({"name-length", "name-chars", "name-encoding", "name-empty"})
+"""Errors a different name cures: the file may go under a name the operator types."""
+
+MAX_NAMED = 50
+"""Files named one by one in an override question; the rest are counted."""
+
+
+@dataclass(slots=True)
+class Planned:
+    """A file the operator decided to send, with the choices made for it."""
+
+    file: PendingFile
+    sha256: str
+    """The bytes the operator saw; different bytes at send time are not sent."""
+    name: str | None = None
+    """A shorter name typed by the operator, or ``None`` for the file's own."""
+    override_block: bool = False
+    allow_resend: bool = False
+    note: str = ""
+    """Why the file needed an override, shown in the confirmation."""
+
+    @property
+    def name_sent(self) -> str:
+        return self.name or self.file.path.name
+
+
+class SendPlanner:
+    """Asks the operator every question a batch needs before it may leave.
+
+    Args:
+        app: The running app; dialogs are pushed on it (from a worker).
+        settings: Limits and the pending folder, for re-checking files.
+        say: Writes a line to the upload log.
+        fault: Writes a fault (title, hint) to the upload log.
+    """
+
+    def __init__(
+        self,
+        app: App[object],
+        settings: Settings,
+        *,
+        say: Callable[[str], None],
+        fault: Callable[[str, str], None],
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self._say = say
+        self._fault = fault
+
+    async def plan(self, files: list[PendingFile]) -> list[Planned]:
+        """Decide, with the operator, what goes and under which name."""
+        plan: list[Planned] = []
+        blocked: list[Planned] = []
+        resends: list[Planned] = []
+        for file in files:
+            report = file.report
+            if report is None or report.sha256 is None:
+                why = "still being checked" if report is None else reasons(report)
+                self._fault(f"{file.label} cannot be sent: {why}", "")
+                continue
+            item = Planned(file=file, sha256=report.sha256)
+            if any(f.rule in RENAME_RULES for f in report.errors):
+                renamed = await self._rename(item, report)
+                if renamed is None:
+                    self._say(f"{file.label} skipped: no name to send it under.")
+                    continue
+                report = renamed
+            if report.sha256 != item.sha256:
+                self._fault(f"{file.label} changed.", "Check it again (r).")
+                continue
+            if report.blocked:
+                blocked.append(item)
+                item.note = reasons(report)
+            if file.accepted_before is not None:
+                resends.append(item)
+            plan.append(item)
+
+        if blocked:
+            if await self._override(
+                "Send blocked files?",
+                "These files break a rule and are normally not sent:",
+                blocked,
+                "Send anyway",
+            ):
+                for item in blocked:
+                    item.override_block = True
+                    item.note = f"BLOCKED, sent anyway: {item.note}"
+            else:
+                plan = [p for p in plan if p not in blocked]
+                self._say(f"{len(blocked)} blocked file(s) not sent.")
+
+        resends = [p for p in resends if p in plan]
+        if resends:
+            if await self._override(
+                "Send the same bytes again?",
+                "These exact bytes were already accepted in this environment:",
+                resends,
+                "Send again",
+            ):
+                for item in resends:
+                    item.allow_resend = True
+                    item.note = "already accepted: sent again"
+            else:
+                plan = [p for p in plan if p not in resends]
+                self._say(f"{len(resends)} already accepted file(s) not sent.")
+        return plan
+
+    async def confirm(self, plan: list[Planned], target: Target) -> bool:
+        """The last look: every file, the environment and the address."""
+        items = [
+            ConfirmItem(
+                label=p.file.label,
+                size=p.file.size,
+                name_sent=p.name_sent,
+                note=p.note,
+            )
+            for p in plan
+        ]
+        answer: bool = await self.app.push_screen_wait(
+            SendConfirmScreen(
+                items,
+                environment=target.environment,
+                url=target.upload_url,
+                production=target.is_production,
+            )
+        )
+        return answer
+
+    def recheck(self, item: Planned) -> CheckReport:
+        """Read and check the file again, under the name it will be sent as.
+
+        Runs in a worker thread; the report holds the bytes to send.
+        """
+        return check_file(
+            item.file.path,
+            limits=self.settings.limits,
+            pending_root=self.settings.pending_folder,
+            name=item.name,
+        )
+
+    async def _rename(self, item: Planned, report: CheckReport) -> CheckReport | None:
+        """Ask for a name the server takes; the file is re-checked under it."""
+        from omar_tui.tui.screens.rename import RenameScreen
+
+        limits = self.settings.limits
+        reason = " ".join(f.message for f in report.errors if f.rule in RENAME_RULES)
+        name = await self.app.push_screen_wait(
+            RenameScreen(
+                item.file.path.name,
+                reason=reason,
+                suggestion=suggest_short_name(item.file.path.name, limits.max_name),
+                limits=limits,
+            )
+        )
+        if not name:
+            return None
+        item.name = name
+        return await asyncio.to_thread(self.recheck, item)
+
+    async def _override(
+        self, title: str, intro: str, items: list[Planned], yes: str
+    ) -> bool:
+        body = Text(intro + "\n", style="bold")
+        for item in items[:MAX_NAMED]:
+            body.append(f"\n{item.file.label}", style="bold")
+            prior = item.file.accepted_before
+            if item.note:
+                body.append(f"\n  {item.note}")
+            elif prior is not None:
+                when = prior.finished_at or prior.started_at
+                body.append(f"\n  accepted {when}, File Id {prior.file_id}")
+        if len(items) > MAX_NAMED:
+            body.append(f"\n... and {len(items) - MAX_NAMED} more")
+        answer: bool = await self.app.push_screen_wait(
+            ConfirmScreen(title, body, yes=yes, no="Skip them")
+        )
+        return answer
+
+
+def reasons(report: CheckReport) -> str:
+    """The errors that block a report, in one line."""
+    return "; ".join(f.message for f in report.errors) or "it cannot be read"
