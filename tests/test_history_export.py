@@ -158,7 +158,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_csv_export_has_the_json_field_names(
     history: History, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(capsys, "--export", "csv")
+    code, out, _ = run(capsys, "--export", "csv", "--all-profiles")
 
     assert code == ExitCode.OK
     reader = csv.DictReader(io.StringIO(out, newline=""))
@@ -188,6 +188,7 @@ def test_json_export_is_one_array_with_filters(
 ) -> None:
     code, out, _ = run(
         capsys,
+        "--all-profiles",
         "--export",
         "json",
         "--env",
@@ -216,6 +217,20 @@ def test_empty_exports(history: History, capsys: pytest.CaptureFixture[str]) -> 
     assert out.splitlines() == [",".join(record_fields())]
 
 
+def test_each_profile_sees_its_own_records_by_default(
+    history: History,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, out, _ = run(capsys, "--json")
+    assert {json.loads(x)["profile"] for x in out.splitlines()} == {"default"}
+    monkeypatch.setenv("OMAR_TUI_PROFILE", "east")
+    _, out, _ = run(capsys, "--json")
+    assert {json.loads(x)["profile"] for x in out.splitlines()} == {"east"}
+    _, out, _ = run(capsys, "--json", "--all-profiles")
+    assert {json.loads(x)["profile"] for x in out.splitlines()} == {"default", "east"}
+
+
 def test_listing_and_json_honour_filters(
     history: History, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -225,7 +240,9 @@ def test_listing_and_json_honour_filters(
     assert len(lines) == 2
     assert "d.csv" in lines[0] and "c.csv" in lines[1]
 
-    _, out, _ = run(capsys, "--json", "--outcome", "accepted", "--limit", "1")
+    _, out, _ = run(
+        capsys, "--all-profiles", "--json", "--outcome", "accepted", "--limit", "1"
+    )
     assert [json.loads(x)["name_sent"] for x in out.splitlines()] == ["c.csv"]
 
     _, out, err = run(capsys, "--env", "nowhere")
@@ -236,7 +253,9 @@ def test_output_file_is_private_and_never_overwritten(
     history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "export.csv"
-    code, _, err = run(capsys, "--export", "csv", "--output", str(target))
+    code, _, err = run(
+        capsys, "--all-profiles", "--export", "csv", "--output", str(target)
+    )
     assert code == ExitCode.OK
     assert "Exported 5 records" in err
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -250,7 +269,7 @@ def test_output_file_is_private_and_never_overwritten(
 
     code, _, _ = run(capsys, "--export", "json", "--output", str(target), "--force")
     assert code == ExitCode.OK
-    assert len(json.loads(target.read_text())) == 5
+    assert len(json.loads(target.read_text())) == 3  # the default profile's
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
@@ -267,7 +286,9 @@ def test_failed_export_leaves_no_file(
 
     monkeypatch.setattr(export, "_write_csv", broken)
     target = tmp_path / "export.csv"
-    code, _, err = run(capsys, "--export", "csv", "--output", str(target))
+    code, _, err = run(
+        capsys, "--all-profiles", "--export", "csv", "--output", str(target)
+    )
 
     assert code == ExitCode.USAGE
     assert "No space left" in err

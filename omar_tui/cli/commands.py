@@ -18,27 +18,52 @@ from omar_tui.cli.output import (
 )
 from omar_tui.core.checks import check_file
 from omar_tui.core.models import CheckReport, Outcome, Submission
-from omar_tui.core.paths import AppPaths
+from omar_tui.core.paths import DEFAULT_PROFILE, AppPaths
 from omar_tui.core.settings import Settings, load_settings
-from omar_tui.errors import ExitCode, UsageError
+from omar_tui.errors import ExitCode, SettingsError, UsageError
 
 if TYPE_CHECKING:
     from omar_tui.core.connection import Target
     from omar_tui.core.sender import SendEvent
 
 
-def setup_command(verbose: bool) -> tuple[AppPaths, Settings]:
-    """Create the config folder, start the log file and read the settings."""
+def setup_command(
+    args: argparse.Namespace, *, need_profile: bool = True
+) -> tuple[AppPaths, Settings]:
+    """Create the config folder, start the log file and read the settings.
+
+    Also records the active profile in ``args.active_profile`` for the
+    commands that filter or label by profile.
+    """
     from omar_tui.core.logs import setup_logging
 
-    paths = AppPaths.resolve()
-    paths.ensure()
-    setup_logging(paths.log_file, verbose=verbose)
+    paths = resolve_paths(args)
+    try:
+        paths.ensure()
+    except OSError as exc:
+        raise SettingsError(
+            f"Cannot create the config folder {paths.config_dir}: {exc.strerror}",
+            "Set OMAR_TUI_CONFIG_DIR to a folder you can write to.",
+        ) from exc
+    setup_logging(paths.log_file, verbose=args.verbose)
+    args.active_profile = paths.profile
+    missing = paths.profile != DEFAULT_PROFILE and not paths.settings_file.exists()
+    if missing and need_profile:
+        raise SettingsError(
+            f"There is no profile called {paths.profile!r}.",
+            f"Known profiles: {', '.join(paths.profiles())}. Create it with "
+            f"`omar-tui profiles add {paths.profile}`.",
+        )
     return paths, load_settings(paths.settings_file)
 
 
+def resolve_paths(args: argparse.Namespace) -> AppPaths:
+    """The state paths for the profile named on the command line, if any."""
+    return AppPaths.resolve(profile=getattr(args, "profile", None))
+
+
 def run_check(args: argparse.Namespace) -> int:
-    _paths, settings = setup_command(args.verbose)
+    _paths, settings = setup_command(args)
     reports = [check_file(path, limits=settings.limits) for path in args.files]
     for report in reports:
         if args.json:
@@ -69,7 +94,7 @@ def _report_record(report: CheckReport) -> dict[str, object]:
 
 
 def run_submit(args: argparse.Namespace) -> int:
-    paths, settings = setup_command(args.verbose)
+    paths, settings = setup_command(args)
     from omar_tui.core.connection import resolve_target
 
     target = resolve_target(settings, args.env, args.base_url)
@@ -119,6 +144,7 @@ async def _submit(
         target=target,
         ssl_context=ssl_context,
         lock_dir=paths.lock_dir,
+        profile=paths.profile,
         listener=_print_event,
     )
     # SIGTERM (cron, systemd) finishes the file in flight, then stops.
@@ -177,7 +203,8 @@ def ssl_context_for(args: argparse.Namespace, settings: Settings) -> ssl.SSLCont
 
 
 def run_history(args: argparse.Namespace) -> int:
-    paths, _settings = setup_command(args.verbose)
+    # A profile's records stay readable after its settings file is gone.
+    paths, _settings = setup_command(args, need_profile=False)
     from omar_tui.cli import export
     from omar_tui.core.history import History, HistoryFilter
 
@@ -225,10 +252,9 @@ def _history_line(row: Submission) -> str:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    from omar_tui.core.paths import AppPaths
     from omar_tui.errors import OmarError
 
-    paths = AppPaths.resolve()
+    paths = resolve_paths(args)
     try:
         paths.ensure()
         from omar_tui.core.logs import setup_logging
@@ -277,7 +303,7 @@ def _print_step(
 
 
 def run_cert(args: argparse.Namespace) -> int:
-    _paths, settings = setup_command(args.verbose)
+    _paths, settings = setup_command(args)
     from omar_tui.core.certificates import expiry_warning, summarize
     from omar_tui.core.connection import identity_from, require_identity
     from omar_tui.core.passphrase import get_passphrase
@@ -309,8 +335,33 @@ def run_cert(args: argparse.Namespace) -> int:
     return int(ExitCode.SOME_FAILED if summary.expired else ExitCode.OK)
 
 
+def run_profiles(args: argparse.Namespace) -> int:
+    paths = resolve_paths(args)
+    if args.action == "list":
+        for name in paths.profiles():
+            mark = "*" if name == paths.profile else " "
+            print(f"{mark} {name}")
+        return int(ExitCode.OK)
+
+    if not args.name:
+        raise UsageError("Name the profile to add: omar-tui profiles add NAME")
+    new = AppPaths.resolve(profile=args.name)
+    if new.profile == DEFAULT_PROFILE or new.settings_file.exists():
+        raise UsageError(f"The profile {new.profile!r} exists already.")
+    new.ensure()
+    from omar_tui.core.settings import save_settings
+
+    # Start from the active profile's settings: most sites change only the
+    # certificate (and maybe the pending folder) between accounts.
+    _current_paths, settings = setup_command(args)
+    save_settings(settings, new.settings_file)
+    print(f"Profile {new.profile!r} created: edit {new.settings_file}")
+    return int(ExitCode.OK)
+
+
 def run_paths(args: argparse.Namespace) -> int:
-    paths = AppPaths.resolve()
+    paths = resolve_paths(args)
+    print(f"profile:          {paths.profile}")
     print(f"config folder:    {paths.config_dir}")
     print(f"settings file:    {paths.settings_file}")
     print(f"history database: {paths.history_db}")
@@ -335,7 +386,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    paths, _settings = setup_command(False)
+    paths, _settings = setup_command(args)
     from omar_tui.tui.app import run_tui
 
     return run_tui(paths, environment=args.env)

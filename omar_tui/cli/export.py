@@ -87,7 +87,7 @@ def filters_from_args(args: argparse.Namespace) -> HistoryFilter:
         until=until,
         outcomes=tuple(dict.fromkeys(outcomes)),
         environment=args.env,
-        profile=args.profile,
+        profile=None if args.all_profiles else args.active_profile,
         search=args.search,
     )
 

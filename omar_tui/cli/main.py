@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from omar_tui import __version__
 from omar_tui.cli.output import print_error
@@ -44,6 +45,37 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ca-bundle", type=Path, metavar="P", help="CA bundle (PEM)")
 
 
+class _Commands:
+    """Subcommands that all take ``-v`` and ``--profile`` after their name too.
+
+    The copies use ``SUPPRESS`` as default so a subcommand never overwrites
+    what was given before its name (``omar-tui --profile east submit ...``).
+    """
+
+    def __init__(self, action: argparse._SubParsersAction[Any]) -> None:
+        self._action = action
+        self._common = argparse.ArgumentParser(add_help=False)
+        self._common.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="also log to stderr",
+        )
+        self._common.add_argument(
+            "--profile",
+            metavar="NAME",
+            default=argparse.SUPPRESS,
+            help="certificate/account profile",
+        )
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self._action.add_parser(
+            name, parents=[self._common], **kwargs
+        )
+        return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="omar-tui",
@@ -58,8 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="also log to stderr"
     )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="certificate/account profile (default: $OMAR_TUI_PROFILE or default)",
+    )
     parser.add_argument("--env", metavar="NAME", help="environment to open the app on")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
 
     check = commands.add_parser("check", help="run the pre-flight checks only")
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -96,7 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="accepted, rejected, blocked, failed, unknown or pending (repeatable)",
     )
     history.add_argument("--env", metavar="NAME", help="only this environment")
-    history.add_argument("--profile", metavar="NAME", help="only this profile")
+    history.add_argument(
+        "--all-profiles",
+        action="store_true",
+        help="every profile's records (default: the active profile's)",
+    )
     history.add_argument(
         "--export",
         choices=("csv", "json"),
@@ -110,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("paths", help="where settings, history and logs live")
+
+    profiles = commands.add_parser(
+        "profiles", help="list profiles, or add one with its own settings"
+    )
+    profiles.add_argument(
+        "action", nargs="?", choices=("list", "add"), default="list", help="list|add"
+    )
+    profiles.add_argument("name", nargs="?", metavar="NAME", help="profile to add")
 
     cert = commands.add_parser(
         "cert", help="show the client certificate: subject, issuer, serial, validity"
@@ -211,6 +260,10 @@ def _dispatch(command: str) -> Callable[[argparse.Namespace], int]:
         from omar_tui.cli.watch_command import run_watch
 
         return run_watch
+    if command == "profiles":
+        from omar_tui.cli.commands import run_profiles
+
+        return run_profiles
     if command == "cert":
         from omar_tui.cli.commands import run_cert
 

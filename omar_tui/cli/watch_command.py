@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 def run_watch(args: argparse.Namespace) -> int:
     """Watch a folder until stopped (or for one cycle with ``--once``)."""
-    paths, settings = setup_command(args.verbose)
+    paths, settings = setup_command(args)
     from omar_tui.core.connection import resolve_target
     from omar_tui.core.history import History
 
@@ -127,6 +127,7 @@ async def _watch(
             target=target,
             ssl_context=ssl_context,
             lock_dir=paths.lock_dir,
+            profile=paths.profile,
             listener=on_event,
         )
 

@@ -12,6 +12,7 @@ standard library at module level; ``platformdirs`` is loaded when needed.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,8 +24,16 @@ APP_NAME = "omar-tui"
 CONFIG_DIR_VAR = "OMAR_TUI_CONFIG_DIR"
 """Environment variable that moves the whole state folder."""
 
+PROFILE_VAR = "OMAR_TUI_PROFILE"
+"""Environment variable naming the active profile (``--profile`` wins over it)."""
+
+DEFAULT_PROFILE = "default"
+"""The profile whose settings are ``settings.toml`` itself."""
+
 PRIVATE_DIR_MODE = 0o700
 """Only the operator may list or enter the state folders."""
+
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +50,38 @@ class AppPaths:
     """``omar-tui.log``, rotated by :mod:`omar_tui.core.logs`."""
     lock_dir: Path
     """Lock files that keep two processes off the same file or folder."""
+    profile: str = DEFAULT_PROFILE
+    """The active profile: one certificate or account with its own settings.
+
+    Every profile shares the history database (each record names its
+    profile, and each profile sees its own records by default), the log and
+    the locks, so two profiles can never send the same bytes at once.
+    """
+
+    @property
+    def profiles_dir(self) -> Path:
+        """Settings of the profiles other than ``default``: ``<name>.toml``."""
+        return self.config_dir / "profiles"
+
+    def profiles(self) -> list[str]:
+        """Every profile that has a settings file, ``default`` first."""
+        names = sorted(p.stem for p in self.profiles_dir.glob("*.toml"))
+        return [DEFAULT_PROFILE, *(n for n in names if n != DEFAULT_PROFILE)]
 
     @classmethod
-    def resolve(cls, environ: Mapping[str, str] = os.environ) -> AppPaths:
+    def resolve(
+        cls, environ: Mapping[str, str] = os.environ, profile: str | None = None
+    ) -> AppPaths:
         """Work out the paths without touching the disk.
 
         Args:
-            environ: Where to look for ``OMAR_TUI_CONFIG_DIR`` (the process
-                environment unless a test passes its own).
+            environ: Where to look for ``OMAR_TUI_CONFIG_DIR`` and
+                ``OMAR_TUI_PROFILE`` (the process environment unless a test
+                passes its own).
+            profile: The profile asked for on the command line, if any.
+
+        Raises:
+            UsageError: the profile name is not a plain short name.
 
         Returns:
             The paths; call :meth:`ensure` before writing to them.
@@ -63,12 +96,27 @@ class AppPaths:
             config_dir = platformdirs.user_config_path(APP_NAME)
             log_file = platformdirs.user_log_path(APP_NAME) / f"{APP_NAME}.log"
 
+        name = profile or environ.get(PROFILE_VAR, "").strip() or DEFAULT_PROFILE
+        if not _PROFILE_NAME.fullmatch(name):
+            from omar_tui.errors import UsageError
+
+            raise UsageError(
+                f"{name!r} is not a profile name.",
+                "Use up to 32 letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit.",
+            )
+        settings_file = (
+            config_dir / "settings.toml"
+            if name == DEFAULT_PROFILE
+            else config_dir / "profiles" / f"{name}.toml"
+        )
         return cls(
             config_dir=config_dir,
-            settings_file=config_dir / "settings.toml",
+            settings_file=settings_file,
             history_db=config_dir / "history.sqlite3",
             log_file=log_file,
             lock_dir=config_dir / "locks",
+            profile=name,
         )
 
     def ensure(self) -> AppPaths:
@@ -84,7 +132,10 @@ class AppPaths:
             OSError: When a folder cannot be created; callers turn it into an
                 operator-facing error with the path in it.
         """
-        for folder in (self.config_dir, self.lock_dir, self.log_file.parent):
+        folders = [self.config_dir, self.lock_dir, self.log_file.parent]
+        if self.profile != DEFAULT_PROFILE:
+            folders.append(self.profiles_dir)
+        for folder in folders:
             make_private_dir(folder)
         return self
 
