@@ -4,8 +4,9 @@ The screen does no checking or sending of its own: it lists the folder and
 runs :func:`~omar_tui.core.checks.check_file` in a worker thread, and hands
 the files the operator confirms to one :class:`~omar_tui.core.sender.Sender`
 in an exclusive async worker, so the headless CLI and the TUI send by the
-same rules. What it adds is the conversation around a send: renames,
-explicit overrides, the passphrase, and the final confirmation.
+same rules. The questions before a send (shorter names, overrides, the last
+look) are :class:`~omar_tui.tui.screens.send_confirm.SendPlanner`'s; this
+screen adds the passphrase, kept in memory for the run, and the progress.
 """
 
 from __future__ import annotations
