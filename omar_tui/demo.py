@@ -359,4 +359,4 @@ def _introduction(setup: DemoSetup, base_url: str, secret: str | None) -> Iterat
     yield f"  settings     {setup.paths.settings_file} (temporary, not yours)"
     if secret:
         yield f"  key password {secret}   (a throwaway password for the demo key)"
-    yield "  Everything is removed when you quit (ctrl+q)."
+    yield "  Everything is removed when you quit (q)."

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -283,21 +284,22 @@ class ConnectionTestScreen(ModalScreen[None]):
             self._summary(Text("Every step passed.", style="green"))
 
     def _render_steps(self) -> None:
-        text = Text()
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
         for step in self.steps:
             mark = Text(" ok ", style="bold black on green")
             if not step.ok:
                 mark = Text("FAIL", style="bold white on red")
             elif step.warning:
                 mark = Text("WARN", style="bold black on yellow")
-            text.append_text(mark)
-            text.append(f" {step.name}")
+            line = Text(step.name, style="bold")
             if step.detail:
-                text.append(f": {step.detail}", style="")
-            text.append("\n")
+                line.append(f": {step.detail}", style="")
             if step.fix and (not step.ok or step.warning):
-                text.append(f"     fix: {step.fix}\n", style="yellow")
-        self.query_one("#test-results", Static).update(text)
+                line.append(f"\nfix: {step.fix}", style="yellow")
+            table.add_row(mark, line)
+        self.query_one("#test-results", Static).update(table)
 
     def _summary(self, text: Text) -> None:
         self.query_one("#test-summary", Static).update(text)
