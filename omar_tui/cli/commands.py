@@ -24,6 +24,7 @@ from omar_tui.errors import ExitCode, SettingsError, UsageError
 
 if TYPE_CHECKING:
     from omar_tui.core.connection import Target
+    from omar_tui.core.history import History
     from omar_tui.core.sender import SendEvent
 
 
@@ -121,7 +122,6 @@ async def _submit(
     target: Target,
     reports: list[CheckReport],
 ) -> list[Submission]:
-    from omar_tui.core.history import History
     from omar_tui.core.sender import Sender, SendRequest, blocked_submission
 
     requests = [SendRequest(r, allow_resend=args.allow_resend) for r in reports]
@@ -130,13 +130,7 @@ async def _submit(
         return [blocked_submission(r, target) for r in requests]
 
     ssl_context = ssl_context_for(args, settings)
-    history = History(paths.history_db)
-    if history.recovered_from is not None:
-        print(
-            "omar-tui: the history database was damaged; it was moved to "
-            f"{history.recovered_from} and a new one started.",
-            file=sys.stderr,
-        )
+    history = open_history(paths)
 
     sender = Sender(
         settings=settings,
@@ -164,6 +158,20 @@ async def _submit(
                 print_submission(result)
             results.append(result)
     return results
+
+
+def open_history(paths: AppPaths) -> History:
+    """Open the history, telling the operator if a damaged one was moved aside."""
+    from omar_tui.core.history import History
+
+    history = History(paths.history_db)
+    if history.recovered_from is not None:
+        print(
+            "omar-tui: the history database was damaged; it was moved to "
+            f"{history.recovered_from} and a new one started.",
+            file=sys.stderr,
+        )
+    return history
 
 
 def _print_event(event: SendEvent) -> None:

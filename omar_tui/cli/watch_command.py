@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omar_tui.cli.commands import setup_command, ssl_context_for
+from omar_tui.cli.commands import open_history, setup_command, ssl_context_for
 from omar_tui.cli.output import exit_code_for, print_submission
 from omar_tui.core.locks import file_lock
 from omar_tui.errors import ExitCode, UsageError
@@ -44,7 +44,6 @@ def run_watch(args: argparse.Namespace) -> int:
     """Watch a folder until stopped (or for one cycle with ``--once``)."""
     paths, settings = setup_command(args)
     from omar_tui.core.connection import resolve_target
-    from omar_tui.core.history import History
 
     folder = watched_folder(args.folder, settings.pending_folder)
     if args.stable_seconds < 0:
@@ -62,13 +61,7 @@ def run_watch(args: argparse.Namespace) -> int:
         doing="watching",
     ):
         ssl_context = ssl_context_for(args, settings)
-        history = History(paths.history_db)
-        if history.recovered_from is not None:
-            print(
-                "omar-tui: the history database was damaged; it was moved to "
-                f"{history.recovered_from} and a new one started.",
-                file=sys.stderr,
-            )
+        history = open_history(paths)
         with history:
             return asyncio.run(
                 _watch(args, paths, settings, target, ssl_context, history, folder)

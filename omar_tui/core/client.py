@@ -30,7 +30,7 @@ import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -38,6 +38,10 @@ import httpx
 from omar_tui import __version__
 from omar_tui.core.models import Receipt, ReceiptKind
 from omar_tui.core.receipt import parse_receipt
+
+if TYPE_CHECKING:
+    from omar_tui.core.connection import Target
+    from omar_tui.core.settings import Settings
 from omar_tui.errors import CertificateError, ConnectionFailed, OutcomeUnknown
 
 log = logging.getLogger("omar_tui.client")
@@ -97,6 +101,20 @@ class Connection:
     """Most reply bytes read; the rest of a larger reply is never downloaded."""
     proxy: str | None = None
     """Proxy URL; ``None`` uses HTTPS_PROXY/NO_PROXY from the environment."""
+
+    @classmethod
+    def for_target(cls, settings: Settings, target: Target) -> Connection:
+        """The connection to ``target`` with the timeouts and proxy of ``settings``."""
+        return cls(
+            base_url=target.base_url,
+            session_path=target.session_path,
+            upload_path=target.upload_path,
+            user_agent=settings.user_agent,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            max_reply_bytes=settings.max_reply_bytes,
+            proxy=settings.proxy,
+        )
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` on this server."""

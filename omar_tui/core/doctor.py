@@ -208,16 +208,7 @@ async def _session_steps(
 ) -> AsyncIterator[Step]:
     from omar_tui.core.client import Connection, OmarClient
 
-    connection = Connection(
-        base_url=target.base_url,
-        session_path=target.session_path,
-        upload_path=target.upload_path,
-        user_agent=settings.user_agent,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        max_reply_bytes=settings.max_reply_bytes,
-        proxy=settings.proxy,
-    )
+    connection = Connection.for_target(settings, target)
     async with OmarClient(connection, context) as client:
         try:
             await client.open_session()
