@@ -116,6 +116,7 @@ async def test_mark_send_and_see_file_ids(
         ]
         rows = history.recent(limit=10)
         assert {r.outcome for r in rows} == {Outcome.ACCEPTED}
+        assert {r.profile for r in rows} == {"default"}
         ids = {r.file_id for r in rows}
         assert ids == {str(r.file_id) for r in simulator.received}
         for file_id in ids:

@@ -712,6 +712,7 @@ class MainScreen(Screen[None]):
             target=target,
             ssl_context=context,
             lock_dir=self.omar.paths.lock_dir,
+            profile=self.omar.paths.profile,
             listener=self._on_send_event,
         )
         async with sender:
