@@ -214,13 +214,13 @@ def run_history(args: argparse.Namespace) -> int:
     # A profile's records stay readable after its settings file is gone.
     paths, _settings = setup_command(args, need_profile=False)
     from omar_tui.cli import export
-    from omar_tui.core.history import History, HistoryFilter
+    from omar_tui.core.history import HistoryFilter
 
     if args.limit < 1:
         raise UsageError("--limit must be 1 or more.")
     export.check_export_args(args)
     filters = export.filters_from_args(args)
-    history = History(paths.history_db)
+    history = open_history(paths)  # says where a damaged one was moved
 
     if args.export is not None:  # every matching record, oldest first
         rows = history.iter_query(filters)

@@ -222,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
+    _tolerant_output()
     args = build_parser().parse_args(argv)
     command = args.command or "tui"
     try:
@@ -235,6 +236,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.INTERRUPTED)
     except Exception:
         return _internal_error(command)
+
+
+def _tolerant_output() -> None:
+    """Print any file name, even one that is not valid UTF-8.
+
+    Such a name holds surrogates (``os.fsdecode``); a strict UTF-8 stdout
+    (any real UTF-8 locale) would fail on it and lose the whole report.
+    They are shown escaped instead (``\\udcff``), which JSON reads back.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and stream.errors == "strict":
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
 
 
 def _dispatch(command: str) -> Callable[[argparse.Namespace], int]:
