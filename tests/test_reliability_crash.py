@@ -7,7 +7,9 @@ sends" is a fact the test waits for, not a guess about timing.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import sys
 
 import pytest
 from reliability_helpers import (
@@ -155,3 +157,61 @@ def test_two_processes_of_50_sends_lose_no_record(
     assert {r["name_sent"] for r in records} == names
     assert len({r["file_id"] for r in records}) == 100
     assert sorted(f.original_name for f in simulator.received) == sorted(names)
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from omar_tui.core.history import History
+from omar_tui.core.models import Outcome
+from omar_tui.core.settings import parse_settings, save_settings
+
+folder = Path(sys.argv[1])
+path = folder / "settings.toml"
+short = parse_settings("[network]\\nretries = 1\\n", source=path)
+long = parse_settings(
+    "[network]\\nretries = 2\\nuser_agent = '" + "x" * 5000 + "'\\n", source=path
+)
+history = History(folder / "history.sqlite3")
+i = 0
+while True:
+    save_settings(short if i % 2 else long, path)
+    rid = history.begin(environment="test", base_url="https://127.0.0.1:9",
+        local_path=f"/p/{i}.csv", name_sent=f"{i}.csv", bytes=1, sha256="a" * 64)
+    history.finish(rid, outcome=Outcome.ACCEPTED, file_id=str(i))
+    i += 1
+    if i == 20:
+        print("writing", flush=True)
+"""
+
+
+def test_kill_9_while_writing_leaves_settings_and_history_whole(tmp_path) -> None:
+    import sqlite3
+
+    from omar_tui.core.history import History
+    from omar_tui.core.settings import load_settings
+
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    assert writer.stdout is not None
+    assert writer.stdout.readline() == "writing\n"
+    writer.kill()  # mid-loop: somewhere in a settings write or a record
+    writer.wait(10)
+
+    settings = load_settings(tmp_path / "settings.toml")  # parses: never torn
+    long_agent = len(settings.user_agent) == 5000
+    assert (settings.retries, long_agent) in {(1, False), (2, True)}
+    with History(tmp_path / "history.sqlite3") as history:
+        assert history.recovered_from is None
+        records = history.recent(limit=100_000)
+        assert len(records) >= 20
+        assert {r.outcome.value for r in records} <= {"accepted", "unknown"}
+        assert [r.outcome.value for r in records[1:]] == ["accepted"] * (
+            len(records) - 1
+        )  # only the record in flight can be unknown
+    with contextlib.closing(sqlite3.connect(tmp_path / "history.sqlite3")) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -381,3 +381,32 @@ def test_a_server_slower_than_the_timeout_sends_nothing(
     assert record["outcome"] == "failed"
     assert record["history_id"] is None
     assert simulator.requests.posts == 0
+
+
+def test_an_unknown_outcome_is_marked_and_never_resent_by_itself(
+    simulator: Simulator, meter: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    simulator.faults.once("drop_after_body")
+    code, record, _ = submit(capsys, simulator, meter)
+    assert code == ExitCode.UNKNOWN
+    assert record["outcome"] == "unknown"
+
+    code, record, _ = submit(capsys, simulator, meter)  # cron runs it again
+    assert code == ExitCode.BLOCKED
+    assert "Look it up in OMAR-Online first" in record["message"]
+    assert simulator.requests.posts == 1
+    assert len(simulator.received) == 1
+
+
+def test_the_cli_says_unknown_and_how_to_look_it_up(
+    simulator: Simulator, meter: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from omar_tui.cli.main import main
+
+    simulator.faults.once("drop_after_body")
+    assert main(["submit", *connection(simulator), str(meter)]) == ExitCode.UNKNOWN
+    out = capsys.readouterr().out
+    assert "[UNKNOWN]" in out
+    assert "Look the file up in OMAR-Online (by name and time)" in out
+    assert main(["history"]) == ExitCode.OK
+    assert "UNKNOWN" in capsys.readouterr().out
