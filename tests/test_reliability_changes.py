@@ -61,7 +61,7 @@ def test_a_file_that_grew_is_checked_again_and_its_new_bytes_sent(
     assert rechecked_in_log()
 
 
-def test_same_size_and_time_but_new_bytes_is_caught_by_the_hash(
+def test_same_size_and_time_but_new_bytes_is_caught(
     simulator: Simulator, tmp_path: Path, monkeypatch, capsys
 ) -> None:
     path = write(tmp_path, "meter.csv")

@@ -367,6 +367,7 @@ def check_file(
         sha256=digest,
         mtime=read.mtime,
         data=read.data,
+        stamp=read.stamp,
     )
 
 
@@ -379,6 +380,7 @@ class _Read:
     size: int | None = None
     """Bytes read, or the ``fstat`` size of a file too large to read."""
     mtime: float | None = None
+    stamp: tuple[int, int, int, int, int] | None = None
 
 
 def _read(path: Path, pending_root: Path | None, limits: Limits) -> _Read:
@@ -421,7 +423,14 @@ def _read(path: Path, pending_root: Path | None, limits: Limits) -> _Read:
     changed = (
         () if len(data) == st.st_size else (_changed(path, st.st_size, len(data)),)
     )
-    return _Read(changed, data=data, size=len(data), mtime=st.st_mtime)
+    return _Read(
+        changed, data=data, size=len(data), mtime=st.st_mtime, stamp=file_stamp(st)
+    )
+
+
+def file_stamp(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What identifies one version of a file without reading it (see CheckReport)."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _read_capped(handle: io.FileIO, cap: int, expected: int) -> bytes:

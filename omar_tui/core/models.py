@@ -52,6 +52,13 @@ class CheckReport:
     sha256: str | None = None
     mtime: float | None = None
     data: bytes | None = field(default=None, repr=False, compare=False)
+    stamp: tuple[int, int, int, int, int] | None = field(default=None, repr=False)
+    """(device, inode, size, mtime ns, ctime ns) when the bytes were read.
+
+    The kernel moves ctime on every write, even one that restores the mtime,
+    so an unchanged stamp proves the bytes are the ones checked without
+    reading the file again.
+    """
 
     @property
     def blocked(self) -> bool:

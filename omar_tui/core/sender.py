@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
@@ -22,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from omar_tui.core.archive import archive_submission
-from omar_tui.core.checks import check_file
+from omar_tui.core.checks import check_file, file_stamp
 from omar_tui.core.client import Connection, OmarClient
 from omar_tui.core.connection import Target
 from omar_tui.core.history import History
@@ -247,19 +246,15 @@ class Sender:
     async def _current_report(self, request: SendRequest) -> CheckReport:
         """Re-check a file that changed, vanished or is sent under a new name.
 
-        A file whose size, time and hash are unchanged is not checked again.
+        An unchanged file (same inode, size, mtime and ctime) is not read
+        again, so a batch reads every file once.
         """
         report = request.report
         name = request.name_to_send
         try:
-            st = report.path.stat()
-            changed = (st.st_size, st.st_mtime) != (report.size, report.mtime)
+            changed = file_stamp(report.path.stat()) != report.stamp
         except OSError:
             changed = True
-        if not changed and report.sha256 is not None:
-            # Same size and time can still hide new bytes (a copy that keeps
-            # the time); one more read of a file under 500 KB is cheap.
-            changed = await asyncio.to_thread(_sha256_of, report.path) != report.sha256
 
         if not changed and name == report.name:
             return report
@@ -540,14 +535,6 @@ def _unrecorded(
         outcome=outcome,
         message=message,
     )
-
-
-def _sha256_of(path: Path) -> str | None:
-    """The file's current hash, or ``None`` when it cannot be read."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def _plain(exc: ConnectionFailed) -> str:
