@@ -105,14 +105,11 @@ def run_submit(args: argparse.Namespace) -> int:
             if report.findings:
                 print_report(report, sys.stderr)
 
-    results = asyncio.run(_submit(args, paths, settings, target, reports))
-    for result in results:
-        if args.json:
-            record = submission_record(result)
-            if args.dry_run:
-                record["dry_run"] = True
-            print_json(record)
-    return int(exit_code_for([r.outcome for r in results]))
+    results, stopped = asyncio.run(_submit(args, paths, settings, target, reports))
+    code = exit_code_for([r.outcome for r in results])
+    if stopped and code is not ExitCode.UNKNOWN:
+        return int(ExitCode.INTERRUPTED)
+    return int(code)
 
 
 async def _submit(
@@ -121,17 +118,20 @@ async def _submit(
     settings: Settings,
     target: Target,
     reports: list[CheckReport],
-) -> list[Submission]:
-    from omar_tui.core.sender import Sender, SendRequest, blocked_submission
+) -> tuple[list[Submission], bool]:
+    """Send the files in order; returns the results and whether it was stopped."""
+    from omar_tui.core.sender import Sender, SendRequest, blocked_submission, not_sent
 
     requests = [SendRequest(r, allow_resend=args.allow_resend) for r in reports]
     if all(r.blocked for r in reports):
         # Nothing could go: no passphrase prompt, no connection.
-        return [blocked_submission(r, target) for r in requests]
+        blocked = [blocked_submission(r, target) for r in requests]
+        for result in blocked:
+            _print_result(args, result)
+        return blocked, False
 
     ssl_context = ssl_context_for(args, settings)
     history = open_history(paths)
-
     sender = Sender(
         settings=settings,
         history=history,
@@ -146,18 +146,39 @@ async def _submit(
 
     results: list[Submission] = []
     async with sender:
-        for request in requests:
-            if sender.stop_requested:
-                print("omar-tui: stopped on request.", file=sys.stderr)
-                break
-            if args.dry_run:
-                result = await sender.dry_run(request)
-            else:
-                result = await sender.send(request)
-            if not args.json:
-                print_submission(result)
-            results.append(result)
-    return results
+        try:
+            for request in requests:
+                if sender.stop_requested:
+                    result = not_sent(request, target, "Not sent: stopped on request.")
+                elif args.dry_run:
+                    result = await sender.dry_run(request)
+                else:
+                    result = await sender.send(request)
+                _print_result(args, result)
+                results.append(result)
+        except asyncio.CancelledError:
+            if sender.in_flight:
+                print(
+                    f"omar-tui: interrupted while sending {sender.in_flight}: it may "
+                    "have reached OMAR-Online. Look it up there before sending it "
+                    "again.",
+                    file=sys.stderr,
+                )
+            raise
+    if sender.stop_requested:
+        print("omar-tui: stopped on request.", file=sys.stderr)
+    return results, sender.stop_requested
+
+
+def _print_result(args: argparse.Namespace, result: Submission) -> None:
+    """One file's result as soon as it is known, so a killed run loses no line."""
+    if not args.json:
+        print_submission(result)
+        return
+    record = submission_record(result)
+    if args.dry_run:
+        record["dry_run"] = True
+    print_json(record)
 
 
 def open_history(paths: AppPaths) -> History:

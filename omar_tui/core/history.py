@@ -394,7 +394,13 @@ class History:
         return None if row is None else self._submission(row)
 
     def recent(
-        self, limit: int = 100, offset: int = 0, search: str | None = None
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        search: str | None = None,
+        *,
+        profile: str | None = None,
+        outcomes: Sequence[Outcome] = (),
     ) -> list[Submission]:
         """Records newest first, optionally only those matching ``search``.
 
@@ -403,9 +409,15 @@ class History:
             offset: Records to skip (earlier pages).
             search: Matches a name (part of it, any case), a File Id (exactly)
                 or a UTC date or time prefix (``2026-12`` or ``2026-12-04``).
+            profile: Only this profile's records (``None``: every profile).
+            outcomes: Only records stored with one of these outcomes (empty:
+                any). ``unknown`` and ``pending`` count as one: a pending
+                record of a dead process reads as unknown.
         """
         newest = limit + offset if limit >= 0 else None  # LIMIT -1: no limit
-        ids_sql, params = _matching_ids(search, newest=newest)
+        ids_sql, params = _matching_ids(
+            search, newest=newest, profile=profile, outcomes=outcomes
+        )
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM submissions WHERE id IN"  # noqa: S608 - constants only
@@ -415,9 +427,15 @@ class History:
             ).fetchall()
         return [self._submission(r) for r in rows]
 
-    def count(self, search: str | None = None) -> int:
-        """How many records :meth:`recent` can page through."""
-        ids_sql, params = _matching_ids(search)
+    def count(
+        self,
+        search: str | None = None,
+        *,
+        profile: str | None = None,
+        outcomes: Sequence[Outcome] = (),
+    ) -> int:
+        """How many records :meth:`recent` can page through (same arguments)."""
+        ids_sql, params = _matching_ids(search, profile=profile, outcomes=outcomes)
         with self._read() as conn:
             sql = f"SELECT count(*) FROM ({ids_sql})"  # noqa: S608 - constants only
             row = conn.execute(sql, params).fetchone()
@@ -545,7 +563,11 @@ class History:
 
 
 def _matching_ids(
-    search: str | None, newest: int | None = None
+    search: str | None,
+    newest: int | None = None,
+    *,
+    profile: str | None = None,
+    outcomes: Sequence[Outcome] = (),
 ) -> tuple[str, tuple[object, ...]]:
     """SQL selecting the ids that match ``search``, one index per kind.
 
@@ -557,31 +579,72 @@ def _matching_ids(
     a few hundred ids instead of tens of thousands. Each part is pinned to
     its index, since "newest first" tempts SQLite into walking the whole
     table (stored replies included) for a term that matches nothing.
+
+    ``profile`` and ``outcomes`` are checked inside each part, before its
+    ``newest`` cut, so a page is never short of matching records. They are
+    written ``+column`` so no index is chosen for them: walking the table
+    newest first stops after a page, where an index on the profile would
+    make SQLite sort every one of the profile's records first.
     """
+    extra, extra_params = _narrowing(profile, outcomes)
     term = (search or "").strip()
     if not term:
-        return "SELECT id FROM submissions", ()
+        where = f" WHERE {extra}" if extra else ""  # constants; values are params
+        return f"SELECT id FROM submissions{where}", extra_params  # noqa: S608
 
     like = "%" + re.sub(r"([\\%_])", r"\\\1", term) + "%"
-    parts = [
-        ("submissions_name", "name_sent LIKE ? ESCAPE '\\'"),
-        ("submissions_file_id", "file_id = ?"),
+    parts: list[tuple[str, str, tuple[object, ...]]] = [
+        ("submissions_name", "name_sent LIKE ? ESCAPE '\\'", (like,)),
+        ("submissions_file_id", "file_id = ?", (term,)),
     ]
-    params: list[object] = [like, term]
     if _DATE.fullmatch(term):
-        parts.append(("submissions_started", "started_at >= ? AND started_at < ?"))
-        params += [term.replace(" ", "T"), term.replace(" ", "T") + "\x7f"]
+        start = term.replace(" ", "T")
+        parts.append(
+            (
+                "submissions_started",
+                "started_at >= ? AND started_at < ?",
+                (start, start + "\x7f"),
+            )
+        )
+    if extra:
+        parts = [(i, f"{w} AND {extra}", (*p, *extra_params)) for i, w, p in parts]
+    params = [value for *_, part_params in parts for value in part_params]
 
     # Only constants and an int go into the SQL; the term is a parameter.
     if newest is None:
-        selects = [f"SELECT id FROM submissions WHERE {w}" for _, w in parts]  # noqa: S608
+        selects = [f"SELECT id FROM submissions WHERE {w}" for _, w, _ in parts]  # noqa: S608
     else:
         selects = [
             f"SELECT id FROM (SELECT id FROM submissions INDEXED BY {index}"  # noqa: S608
             f" WHERE {where} ORDER BY id DESC LIMIT {int(newest)})"
-            for index, where in parts
+            for index, where, _ in parts
         ]
     return " UNION ".join(selects), tuple(params)
+
+
+def _narrowing(
+    profile: str | None, outcomes: Sequence[Outcome]
+) -> tuple[str, tuple[object, ...]]:
+    """``+profile = ? AND +outcome IN (...)`` for :func:`_matching_ids`, or ``""``."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if profile is not None:
+        clauses.append("+profile = ?")
+        params.append(profile)
+    if outcomes:
+        stored = _stored_outcomes(outcomes)
+        clauses.append(f"+outcome IN ({', '.join('?' * len(stored))})")
+        params.extend(stored)
+    return " AND ".join(clauses), tuple(params)
+
+
+def _stored_outcomes(outcomes: Sequence[Outcome]) -> list[str]:
+    """The stored outcome values to look for; unknown brings pending along."""
+    stored = {Outcome(o).value for o in outcomes}
+    if stored & {Outcome.UNKNOWN.value, Outcome.PENDING.value}:
+        # A pending record of a dead process reads as unknown (see _keep).
+        stored |= {Outcome.UNKNOWN.value, Outcome.PENDING.value}
+    return sorted(stored)
 
 
 def _filter_sql(filters: HistoryFilter) -> tuple[str, tuple[object, ...]]:
@@ -595,12 +658,9 @@ def _filter_sql(filters: HistoryFilter) -> tuple[str, tuple[object, ...]]:
         clauses.append("started_at < ?")
         params.append((filters.until + timedelta(days=1)).isoformat())
     if filters.outcomes:
-        stored = {o.value for o in filters.outcomes}
-        if stored & {Outcome.UNKNOWN.value, Outcome.PENDING.value}:
-            # A pending record of a dead process reads as unknown (see _keep).
-            stored |= {Outcome.UNKNOWN.value, Outcome.PENDING.value}
+        stored = _stored_outcomes(filters.outcomes)
         clauses.append(f"outcome IN ({', '.join('?' * len(stored))})")
-        params.extend(sorted(stored))
+        params.extend(stored)
     for column, value in (
         ("environment", filters.environment),
         ("profile", filters.profile),

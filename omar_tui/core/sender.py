@@ -121,6 +121,8 @@ class Sender:
         self._retry_delay = retry_delay
         self._session_open = False
         self._stop = False
+        self.in_flight: str | None = None
+        """Name of the file whose request is under way, for interruption messages."""
         self._client = OmarClient(
             Connection(
                 base_url=target.base_url,
@@ -183,7 +185,7 @@ class Sender:
                 delay = min(self._retry_delay * 2 ** (attempt - 1), 10.0)
                 self._emit(
                     EventKind.RETRY,
-                    f"{exc.title} Retrying {what} in {delay:g} s "
+                    f"{sentence(exc.title)} Retrying {what} in {delay:g} s "
                     f"({attempt}/{self.settings.retries}).",
                 )
                 await asyncio.sleep(delay)
@@ -328,6 +330,7 @@ class Sender:
             profile=self.profile,
         )
         self._emit(EventKind.SENDING, f"Sending {name} ({len(report.data):,} bytes)")
+        self.in_flight = name
         try:
             return await self._upload_and_record(record_id, report.data, name)
         except BaseException:
@@ -339,6 +342,8 @@ class Sender:
                 message=f"Sending was interrupted. {LOOK_IT_UP}",
             )
             raise
+        finally:
+            self.in_flight = None
 
     async def _upload_and_record(
         self, record_id: int, data: bytes, name: str
@@ -354,8 +359,8 @@ class Sender:
                     delay = min(self._retry_delay * 2 ** (attempt - 1), 10.0)
                     self._emit(
                         EventKind.RETRY,
-                        f"{exc.title} Nothing was delivered; retrying {name} in "
-                        f"{delay:g} s ({attempt}/{self.settings.retries}).",
+                        f"{sentence(exc.title)} Nothing was delivered; retrying "
+                        f"{name} in {delay:g} s ({attempt}/{self.settings.retries}).",
                     )
                     await asyncio.sleep(delay)
                     continue
@@ -366,7 +371,7 @@ class Sender:
                 return self.history.finish(
                     record_id,
                     outcome=Outcome.UNKNOWN,
-                    message=f"{exc.title} {LOOK_IT_UP}",
+                    message=f"{sentence(exc.title)} {LOOK_IT_UP}",
                 )
 
             if receipt.kind is ReceiptKind.SESSION_EXPIRED and not reopened:
@@ -514,6 +519,13 @@ def blocked_submission(request: SendRequest, target: Target) -> Submission:
     )
 
 
+def not_sent(request: SendRequest, target: Target, why: str) -> Submission:
+    """A file a batch never got to (stopped, say): provably not delivered."""
+    return _unrecorded(
+        request.report, request.name_to_send, target, Outcome.FAILED, why
+    )
+
+
 def _unrecorded(
     report: CheckReport,
     name: str,
@@ -538,7 +550,13 @@ def _unrecorded(
 
 
 def _plain(exc: ConnectionFailed) -> str:
-    return f"{exc.title} {exc.hint}".strip()
+    return f"{sentence(exc.title)} {exc.hint}".strip()
+
+
+def sentence(text: str) -> str:
+    """``text`` ending in a full stop, so two messages join into readable prose."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else f"{text}."
 
 
 __all__ = [
@@ -548,5 +566,6 @@ __all__ = [
     "Sender",
     "blocked_submission",
     "describe",
+    "not_sent",
     "send_batch",
 ]

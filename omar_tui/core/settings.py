@@ -556,8 +556,8 @@ _KIND_WORDS: dict[type, str] = {
 # --- saving ------------------------------------------------------------------
 
 _HEADER = (
-    "# omar-tui settings. Every key is optional; see `omar-tui settings` or the\n"
-    "# README for the full list. Passwords are never stored in this file.\n\n"
+    "# omar-tui settings. Every key is optional; the README's Settings section\n"
+    "# lists them all. Passwords are never stored in this file.\n\n"
 )
 
 

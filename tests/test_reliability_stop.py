@@ -1,0 +1,56 @@
+"""Stopping a batch: SIGTERM lets the file in flight finish and says what was not sent.
+
+An upload is held inside the simulator (``UploadGate``) so that "while it
+sends" is a fact the test waits for, not a guess about timing.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+import pytest
+from reliability_helpers import (
+    UploadGate,
+    child_env,
+    cli_command,
+    connection,
+    json_lines,
+    write,
+    write_settings,
+)
+
+from omar_tui.errors import ExitCode
+from omar_tui.simulator import Simulator
+
+
+def test_sigterm_finishes_the_file_in_flight_then_reports_the_rest_not_sent(
+    simulator: Simulator, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_settings()
+    first = write(tmp_path, "first.csv")
+    second = write(tmp_path, "second.csv", b"a,b\r\n1,2\r\n")
+    gate = UploadGate(simulator, monkeypatch)
+    sender = subprocess.Popen(
+        cli_command(
+            "submit", "--json", *connection(simulator), str(first), str(second)
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        assert gate.entered.wait(30), sender.communicate(timeout=5)
+        sender.send_signal(signal.SIGTERM)
+    finally:
+        gate.release.set()
+    out, err = sender.communicate(timeout=30)
+
+    assert sender.returncode == ExitCode.INTERRUPTED, err
+    records = json_lines(out)
+    assert [r["outcome"] for r in records] == ["accepted", "failed"]
+    assert "stopped on request" in records[1]["message"]
+    assert [f.original_name for f in simulator.received] == ["first.csv"]
+    assert "Traceback" not in err
