@@ -397,6 +397,24 @@ def test_once_sends_stable_files_and_files_them_away(
     assert len(list((folder / "sent").rglob("old.csv"))) == 1
 
 
+def test_once_from_cron_with_keep_does_not_fail_on_files_already_sent(
+    simulator: Simulator,
+    folder: Path,
+    private_config: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_settings(private_config, f'pending_folder = "{folder}"\n')  # keep
+    write(folder / "old.csv", METER, time.time() - 120)
+
+    assert main(["watch", "--once", *connection(simulator)]) == ExitCode.OK
+    capsys.readouterr()
+    assert main(["watch", "--once", *connection(simulator)]) == ExitCode.OK
+
+    out = capsys.readouterr().out
+    assert "0 accepted, 0 blocked, 0 failed, 0 waiting, 1 already sent" in out
+    assert len(simulator.received) == 1
+
+
 def test_sigterm_stops_a_watcher_after_the_current_file(
     simulator: Simulator, folder: Path, private_config: Path
 ) -> None:

@@ -13,9 +13,11 @@ never send half a file and never nag. Each cycle:
 3. checks them, and sends the sendable ones through one :class:`Sender`
    (one session for the cycle), which files them away per ``after_send``.
 
-A file is reported once per version: a blocked file, bytes already accepted,
-or bytes whose last attempt was rejected or ended unknown are reported on
-the cycle they are first met and then left alone until the file changes.
+A file is reported once per version: a blocked file, or bytes whose last
+attempt was rejected or ended unknown, are reported on the cycle they are
+first met and then left alone until the file changes. Bytes already accepted
+are done: they are only counted ("2 already sent") and never make a cycle
+fail, so a cron job with ``after_send = "keep"`` does not fail for ever.
 Only files that failed to go (nothing was delivered) are tried again on the
 next cycle. The state lives in memory; after a restart the history (bytes
 already accepted, last attempt rejected or unknown) keeps the same promise.
@@ -186,6 +188,13 @@ class CycleReport:
     """Files not yet stable, or busy in another process."""
     stopped: bool = False
     """A stop was asked for before every ready file was dealt with."""
+    already_sent: int = 0
+    """Files whose bytes were accepted before: done, left alone, not an error.
+
+    With ``after_send = "keep"`` they stay in the folder, so a cron job
+    running ``watch --once`` meets them on every run; counting them as
+    blocked would make every run fail.
+    """
 
     def count(self, *outcomes: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome in outcomes)
@@ -203,6 +212,8 @@ class CycleReport:
         if unknown := self.count(Outcome.UNKNOWN):
             parts.append(f"{unknown} UNKNOWN")
         parts.append(f"{self.waiting} waiting")
+        if self.already_sent:
+            parts.append(f"{self.already_sent} already sent")
         text = f"cycle {self.number}: " + ", ".join(parts)
         return text + (" (stopped)" if self.stopped else "")
 
@@ -295,6 +306,7 @@ class Watcher:
         results: list[Submission] = []
         requests: list[tuple[SendRequest, Signature]] = []
         waiting = len(changing)
+        already_sent = 0
         complete = True
         for path in ready:
             if self.stop_requested:
@@ -303,6 +315,9 @@ class Watcher:
             prepared = await self._prepare(path, fresh[path])
             if prepared is None:
                 waiting += 1
+            elif isinstance(prepared, _AlreadySent):
+                already_sent += 1
+                self._settled[path] = fresh[path]
             elif isinstance(prepared, Submission):
                 self._report(results, prepared, path, fresh[path])
             else:
@@ -311,15 +326,21 @@ class Watcher:
         if requests:
             complete = await self._send(requests, results) and complete
 
-        report = CycleReport(self.cycles, results, waiting, stopped=not complete)
+        report = CycleReport(
+            self.cycles,
+            results,
+            waiting,
+            stopped=not complete,
+            already_sent=already_sent,
+        )
         if not report.idle:
             log.info("%s", report.summary())
         return report
 
     async def _prepare(
         self, path: Path, signature: Signature
-    ) -> SendRequest | Submission | None:
-        """A request to send, a record to report, or ``None`` (not yet)."""
+    ) -> SendRequest | Submission | _AlreadySent | None:
+        """A request to send, a record to report, ``ALREADY_SENT`` or ``None``."""
         from omar_tui.core.sender import SendRequest, blocked_submission
 
         report = await asyncio.to_thread(
@@ -336,9 +357,12 @@ class Watcher:
         if report.blocked or report.sha256 is None:
             return blocked_submission(request, self.target)
 
-        latest = self.history.find_latest(report.sha256, self.target.environment)
-        if latest is None or latest.outcome is Outcome.ACCEPTED:
-            return request  # the Sender refuses accepted bytes itself
+        environment = self.target.environment
+        if self.history.find_accepted(report.sha256, environment) is not None:
+            return ALREADY_SENT
+        latest = self.history.find_latest(report.sha256, environment)
+        if latest is None:
+            return request
         if latest.outcome is Outcome.PENDING:
             return None  # another process is sending these bytes now
         if latest.outcome in (Outcome.REJECTED, Outcome.UNKNOWN):
@@ -389,6 +413,13 @@ class Watcher:
             self._settled[path] = signature  # not again until the file changes
         if self._on_result is not None:
             self._on_result(result)
+
+
+class _AlreadySent:
+    """Marks a file whose bytes OMAR-Online accepted before."""
+
+
+ALREADY_SENT = _AlreadySent()
 
 
 def _signature(path: Path) -> Signature | None:
