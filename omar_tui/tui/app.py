@@ -4,7 +4,13 @@ The app holds what every screen shares (paths, settings, the history and the
 environment chosen on the command line) and the keys that work everywhere.
 It is made for SSH: no animations, ASCII state markers, complete at 80x24,
 and nothing printed on the terminal it draws on; faults go to toasts, the
-upload log and the log file.
+upload log and the log file. On a Linux console (``TERM=linux``) borders,
+scrollbars, the progress bar and key names are drawn in ASCII
+(:mod:`omar_tui.tui.plain`).
+
+Every key of the screen in front is also a command in the palette (ctrl+p),
+titled by the key's description and explained by its tooltip, so an operator
+who forgot a key can find the action by name.
 """
 
 from __future__ import annotations
@@ -16,15 +22,37 @@ from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette, SearchIcon
 from textual.screen import Screen
+from textual.scrollbar import ScrollBarRender
 
 from omar_tui.core.history import History
 from omar_tui.core.paths import AppPaths
 from omar_tui.core.settings import Settings, load_settings
 from omar_tui.errors import ExitCode
+from omar_tui.tui.plain import (
+    plain_console,
+    plain_key,
+    restore_glyphs,
+    use_plain_glyphs,
+)
 from omar_tui.tui.screens.main import MainScreen
 
 log = logging.getLogger("omar_tui.tui")
+
+PALETTE_PLACEHOLDER = "Type part of a command: send, history, certificate, test..."
+"""ASCII only: Textual's own placeholder ends in an ellipsis glyph."""
+
+
+class OmarCommandPalette(CommandPalette):
+    """Textual's command palette with an ASCII prompt instead of the 🔎 emoji.
+
+    Emoji are drawn one or two cells wide depending on the terminal, and the
+    Linux console has none.
+    """
+
+    def on_mount(self) -> None:
+        self.query_one(SearchIcon).icon = ">"
 
 
 class OmarApp(App[int]):
@@ -36,6 +64,8 @@ class OmarApp(App[int]):
         history: The submission records, shared with the sender.
         environment: An environment chosen on the command line, overriding
             the one in the settings for this run.
+        plain: Draw for a terminal without box and block glyphs; by default
+            worked out from ``TERM``.
     """
 
     CSS_PATH = "omar.tcss"
@@ -52,6 +82,8 @@ class OmarApp(App[int]):
         settings: Settings,
         history: History,
         environment: str | None = None,
+        *,
+        plain: bool | None = None,
     ) -> None:
         super().__init__()
         self.paths = paths
@@ -59,13 +91,17 @@ class OmarApp(App[int]):
         self.history = history
         self.environment = environment
         self.animation_level = "none"  # over SSH every animated frame costs
+        self.plain = plain_console() if plain is None else plain
+        """True on a terminal without box and block glyphs (see ``plain``)."""
+        self._glyphs: type[ScrollBarRender] | None = None
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen()
 
     def on_mount(self) -> None:
-        if _plain_console():
+        if self.plain:
             self.add_class("-ascii")
+            self._glyphs = use_plain_glyphs()
         if self.history.recovered_from is not None:
             self.notify(
                 f"It was moved to {self.history.recovered_from}; "
@@ -73,6 +109,25 @@ class OmarApp(App[int]):
                 title="The history database was damaged",
                 severity="warning",
                 timeout=20,
+            )
+
+    def on_unmount(self) -> None:
+        if self._glyphs is not None:
+            restore_glyphs(self._glyphs)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Key names for the footer and help; words instead of symbols when plain."""
+        display = super().get_key_display(binding)
+        return plain_key(display) if self.plain else display
+
+    def action_command_palette(self) -> None:
+        """Open the command palette (with an ASCII prompt)."""
+        is_open = any(isinstance(s, CommandPalette) for s in self.screen_stack)
+        if self.use_command_palette and not is_open:
+            self.push_screen(
+                OmarCommandPalette(
+                    id="--command-palette", placeholder=PALETTE_PLACEHOLDER
+                )
             )
 
     @property
@@ -126,22 +181,22 @@ class OmarApp(App[int]):
         self.notify("Press q to quit.", title="Do you want to quit?")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The command palette: every action of the main screen, by name."""
+        """The command palette: every action of the screen in front, by name.
+
+        Each command is one of the screen's own keys: its description is the
+        title, its tooltip (or description) and key the explanation. Keys
+        that do nothing right now (``check_action``) are left out.
+        """
         yield from super().get_system_commands(screen)
         yield SystemCommand(
             "Help", "Every key, and what the file states mean (f1)", self.action_help
         )
-        if screen is not self.main_screen:
-            return
-        for binding in MainScreen.BINDINGS:
-            assert isinstance(binding, Binding)
-            if not binding.description or binding.action.startswith("app."):
-                continue
+        for binding in palette_bindings(screen):
             action = binding.action
-            key = binding.key.split(",")[0]
+            explain = binding.tooltip or binding.description
             yield SystemCommand(
                 binding.description,
-                f"{binding.description} (key: {key})",
+                f"{explain} (key: {self.get_key_display(binding)})",
                 lambda action=action: self.run_action(action, screen),
             )
 
@@ -162,11 +217,24 @@ class OmarApp(App[int]):
         self._close_messages_no_wait()
 
 
-def _plain_console() -> bool:
-    """True on terminals that may lack box-drawing glyphs (the Linux console)."""
-    import os
+def palette_bindings(screen: Screen[object]) -> list[Binding]:
+    """The screen's own keys that make palette commands, one per action.
 
-    return os.environ.get("TERM", "") in ("linux", "vt100", "vt220", "ansi")
+    Bindings without a description, the app's own (``app.``, listed by
+    Textual already) and those ``check_action`` turns off right now are
+    left out.
+    """
+    found: dict[str, Binding] = {}
+    for item in type(screen).BINDINGS:
+        binding = item if isinstance(item, Binding) else Binding(*item)
+        action = binding.action
+        if not binding.description or action.startswith("app.") or action in found:
+            continue
+        name = action.split("(", 1)[0]
+        if screen.check_action(name, ()) is False:
+            continue
+        found[action] = binding
+    return list(found.values())
 
 
 def run_tui(paths: AppPaths, *, environment: str | None = None) -> int:

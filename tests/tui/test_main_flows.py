@@ -359,8 +359,14 @@ async def test_help_history_and_palette_are_reachable(make_app) -> None:
         await pilot.press("escape")
         assert app.screen is main_screen(pilot)
 
-        titles = {command.title for command in app.get_system_commands(app.screen)}
-        assert {"Send", "Mark", "Stop", "Filter", "Copy File Id", "History"} <= titles
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        wanted = {"Send", "Mark", "Filter", "Copy File Id", "History", "Settings"}
+        wanted |= {"Certificate", "Test connection", "Refresh", "Subfolders"}
+        assert wanted <= set(commands)
+        assert "Stop" not in commands  # nothing is being sent
+        assert commands["All ready"] == (
+            "Mark every shown file that passed all checks (key: a)"
+        )
 
 
 async def test_a_server_that_cannot_be_reached_is_reported_in_plain_words(

@@ -22,17 +22,14 @@ from omar_tui.core.models import Outcome
 from omar_tui.core.paths import AppPaths
 from omar_tui.core.settings import Environment, Settings, load_settings
 from omar_tui.demo import prepare_demo
+from omar_tui.tui.screens import connection_test as doctor_module
 from omar_tui.tui.screens import history as history_module
-from omar_tui.tui.screens import settings as settings_module
+from omar_tui.tui.screens.connection_test import ConnectionTestScreen
 from omar_tui.tui.screens.help import HelpScreen, binding_groups
 from omar_tui.tui.screens.history import EXPORT_FIELDS, ExportDialog, HistoryScreen
 from omar_tui.tui.screens.history_detail import SubmissionDetailScreen
 from omar_tui.tui.screens.passphrase import PassphraseScreen
-from omar_tui.tui.screens.settings import (
-    ConfirmDiscard,
-    ConnectionTestScreen,
-    SettingsScreen,
-)
+from omar_tui.tui.screens.settings import ConfirmDiscard, SettingsScreen
 
 RECORDS = 450
 UNKNOWN_ID = 7  # record 7 ends with outcome unknown
@@ -128,7 +125,7 @@ async def test_history_opens_on_the_newest_page(history, tmp_path) -> None:
         assert ids[:3] == [RECORDS, RECORDS - 1, RECORDS - 2]
         assert len(ids) == history_module.PAGE_SIZE
         assert app.screen.query_one(DataTable).row_count == len(ids)
-        assert status(app) == f"Records 1-200 of {RECORDS}"
+        assert status(app) == f"Records 1-200 of {RECORDS} (profile default)"
 
 
 async def test_history_pages_with_n_p_and_page_keys(history, tmp_path) -> None:
@@ -141,7 +138,7 @@ async def test_history_pages_with_n_p_and_page_keys(history, tmp_path) -> None:
         await pilot.press("n")
         await settle(pilot)
         assert shown_ids(app) == list(range(50, 0, -1))
-        assert status(app) == f"Records 401-450 of {RECORDS}"
+        assert status(app) == f"Records 401-450 of {RECORDS} (profile default)"
 
         await pilot.press("n")  # no further page
         await settle(pilot)
@@ -173,7 +170,7 @@ async def test_history_search_as_you_type(history, tmp_path, no_debounce) -> Non
         await pilot.press(*"meter_001")
         await settle(pilot)
         assert shown_ids(app) == list(range(19, 9, -1))
-        assert "matching 'meter_001'" in status(app)
+        assert "(profile default, matching 'meter_001')" in status(app)
 
         app.screen.query_one(Input).value = "FID000123"
         await settle(pilot)
@@ -187,7 +184,9 @@ async def test_history_search_as_you_type(history, tmp_path, no_debounce) -> Non
         app.screen.query_one(Input).value = "no-such-file"
         await settle(pilot)
         assert shown_ids(app) == []
-        assert status(app) == "No submissions matching 'no-such-file'."
+        assert status(app) == (
+            "No submissions (profile default, matching 'no-such-file')."
+        )
 
         await pilot.press("escape")  # leaves the search box first
         assert isinstance(app.focused, DataTable)
@@ -249,17 +248,20 @@ async def test_unknown_outcome_is_marked_with_what_to_do(history, tmp_path) -> N
         assert "UNKNOWN" in str(table.get_row_at(0)[3])
 
 
-async def test_export_writes_the_shown_rows_and_never_overwrites(
+async def test_export_writes_every_record_matching_the_filters(
     history, tmp_path
 ) -> None:
     app = history_app(history, tmp_path)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await pilot.press("n")
+        await pilot.press("o", "o")  # all -> accepted -> rejected
         await settle(pilot)
+        assert status(app) == "Records 1-45 of 45 (profile default, rejected)"
         await pilot.press("e")
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
+        what = text_of(app.screen.query_one("#export-what", Label))
+        assert "The 45 records matching: profile default, rejected (all pages)" in what
         field = app.screen.query_one(Input)
         assert Path(field.value).parent == tmp_path
         target = tmp_path / "out.csv"
@@ -267,16 +269,15 @@ async def test_export_writes_the_shown_rows_and_never_overwrites(
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, HistoryScreen)
+        assert ("Exported 45 records", str(target)) in app.toasts
 
         with target.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
         assert tuple(rows[0]) == EXPORT_FIELDS
         assert "raw_reply" not in rows[0]
-        assert len(rows) == 201
-        first = dict(zip(rows[0], rows[1], strict=True))
-        assert first["id"] == str(RECORDS - 200)
-        assert first["name_sent"] == f"meter_{RECORDS - 200:04d}.csv"
-        assert first["outcome"] == "rejected"
+        records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+        assert [r["id"] for r in records] == [str(n) for n in range(10, 451, 10)]
+        assert {r["outcome"] for r in records} == {"rejected"}
 
         # A second export to the same name is refused in the dialog.
         before = target.read_bytes()
@@ -507,7 +508,7 @@ def fake_doctor(seen: list[dict[str, Any]]):
 
 async def test_test_connection_shows_each_step(setup, monkeypatch) -> None:
     seen: list[dict[str, Any]] = []
-    monkeypatch.setattr(settings_module, "load_doctor", lambda: fake_doctor(seen))
+    monkeypatch.setattr(doctor_module, "load_doctor", lambda: fake_doctor(seen))
     app = settings_app(setup)
     async with app.run_test() as pilot:
         await pilot.pause()
@@ -540,7 +541,7 @@ async def test_test_connection_asks_for_a_passphrase_when_needed(
     encrypted_demo, monkeypatch
 ) -> None:
     seen: list[dict[str, Any]] = []
-    monkeypatch.setattr(settings_module, "load_doctor", lambda: fake_doctor(seen))
+    monkeypatch.setattr(doctor_module, "load_doctor", lambda: fake_doctor(seen))
     demo = encrypted_demo
     app = ScreenApp(lambda: SettingsScreen(demo.settings, demo.paths))
     secret = demo.sim_files.client_key_password

@@ -1,16 +1,22 @@
-"""Past submissions, newest first: search, read in full, export, copy File Ids.
+"""Past submissions, newest first: search, filter, read in full, export, copy.
 
 A history can hold years of records, so the screen never loads it whole: it
 shows one page (:data:`PAGE_SIZE` rows) fetched with ``History.recent`` in a
 thread worker, and counts matches in the same worker after the rows are on
 screen. Opening it costs one small query whatever the size of the database.
+
+Every profile shares one history; the screen opens on the active profile's
+records (as ``omar-tui history`` does) and ``a`` shows every profile's. An
+outcome filter (``o`` cycles through them) narrows the rows on top of the
+search, and the CSV export writes every record matching what is shown, not
+just the page on screen.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -24,8 +30,9 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from omar_tui.core.history import History
+from omar_tui.core.history import History, HistoryFilter
 from omar_tui.core.models import Outcome, Submission
+from omar_tui.core.paths import DEFAULT_PROFILE
 from omar_tui.errors import OmarError
 from omar_tui.tui.screens.history_detail import (
     OUTCOME_STYLES,
@@ -53,8 +60,17 @@ OUTCOME_LABELS: dict[Outcome, str] = {
 }
 """Outcome words in the table; the ones needing action stand out in capitals."""
 
+OUTCOME_FILTERS: tuple[tuple[str, tuple[Outcome, ...]], ...] = (
+    ("all outcomes", ()),
+    ("accepted", (Outcome.ACCEPTED,)),
+    ("rejected", (Outcome.REJECTED,)),
+    ("unknown", (Outcome.UNKNOWN, Outcome.PENDING)),
+    ("failed", (Outcome.FAILED,)),
+)
+"""What ``o`` cycles through; "unknown" includes records still in flight."""
 
-def export_csv(rows: Sequence[Submission], path: Path) -> int:
+
+def export_csv(rows: Iterable[Submission], path: Path) -> int:
     """Write ``rows`` to a new CSV file at ``path``; never replaces a file.
 
     The file is opened in exclusive-create mode, so a file that appeared
@@ -67,13 +83,15 @@ def export_csv(rows: Sequence[Submission], path: Path) -> int:
         FileExistsError: When ``path`` exists.
         OSError: When the file cannot be written.
     """
+    count = 0
     with path.open("x", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(EXPORT_FIELDS)
         for record in rows:
             values = (getattr(record, name) for name in EXPORT_FIELDS)
             writer.writerow("" if value is None else str(value) for value in values)
-    return len(rows)
+            count += 1
+    return count
 
 
 def default_export_path(folder: Path, now: datetime | None = None) -> Path:
@@ -87,7 +105,7 @@ class ExportDialog(ModalScreen[Path | None]):
 
     Args:
         suggestion: The path shown pre-filled.
-        count: How many rows will be written, for the prompt.
+        what: Which records will be written, for the prompt.
     """
 
     DEFAULT_CSS = """
@@ -112,15 +130,16 @@ class ExportDialog(ModalScreen[Path | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, suggestion: Path, count: int) -> None:
+    def __init__(self, suggestion: Path, what: str) -> None:
         super().__init__()
         self._suggestion = suggestion
-        self._count = count
+        self._what = what
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Export to CSV"
-            yield Label(f"Write the {self._count} rows shown to this file:")
+            yield Label(self._what, id="export-what")
+            yield Label("Write them, oldest first, to this new file:")
             yield Input(str(self._suggestion), id="export-path")
             yield Label("", id="export-error")
             yield Label("Enter writes it   Esc cancels", id="export-help")
@@ -178,10 +197,11 @@ class HistoryTable(DataTable[Text | str]):
 
 
 class HistoryScreen(Screen[None]):
-    """Past submissions newest first, a page at a time, with search.
+    """Past submissions newest first, a page at a time, with search and filters.
 
     Args:
         history: The submission records to read (never written here).
+        profile: The active profile, whose records are shown first.
         export_folder: Where the CSV export is suggested (the working folder
             unless a test or the demo says otherwise).
     """
@@ -212,21 +232,73 @@ class HistoryScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("slash", "focus_search", "Search"),
-        Binding("n", "next_page", "Next page"),
-        Binding("p", "previous_page", "Previous page", show=False),
-        Binding("e", "export", "Export CSV"),
-        Binding("c", "copy_file_id", "Copy File Id"),
-        Binding("r", "refresh", "Refresh", show=False),
+        Binding("escape", "back", "Back", tooltip="Back to the pending files"),
+        Binding(
+            "slash",
+            "focus_search",
+            "Search",
+            tooltip="Search by part of a name, a File Id or a date (2026-05-09)",
+        ),
+        Binding(
+            "o",
+            "cycle_outcome",
+            "Outcome",
+            tooltip="Show all outcomes, or only accepted, rejected, unknown, failed",
+        ),
+        Binding(
+            "a",
+            "toggle_profiles",
+            "All profiles",
+            show=False,
+            tooltip="Show every profile's records, or the active profile's only",
+        ),
+        Binding("n", "next_page", "Next page", tooltip="The next, older records"),
+        Binding(
+            "p",
+            "previous_page",
+            "Previous page",
+            show=False,
+            tooltip="The previous, newer records",
+        ),
+        Binding(
+            "e",
+            "export",
+            "Export CSV",
+            tooltip="Write every record matching the filters to a CSV file",
+        ),
+        Binding(
+            "c",
+            "copy_file_id",
+            "Copy File Id",
+            show=False,
+            tooltip="Copy the highlighted record's File Id to the clipboard",
+        ),
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Read the records again (new sends show up)",
+        ),
     ]
 
     DEBOUNCE = 0.3
     """Seconds of quiet typing before a search runs."""
 
-    def __init__(self, history: History, *, export_folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        history: History,
+        *,
+        profile: str = DEFAULT_PROFILE,
+        export_folder: Path | None = None,
+    ) -> None:
         super().__init__()
         self.history = history
+        self.profile = profile
+        self.all_profiles = False
+        """Show every profile's records instead of :attr:`profile`'s."""
+        self.outcome_filter = 0
+        """Index into :data:`OUTCOME_FILTERS`."""
         self.export_folder = export_folder
         self.title = "History"
         self.search = ""
@@ -244,32 +316,60 @@ class HistoryScreen(Screen[None]):
             compact=True,
         )
         table = HistoryTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        self._add_columns(table)
+        yield table
+        yield Static("", id="history-advice", classes="-hidden")
+        yield Footer(compact=True)
+
+    def _add_columns(self, table: HistoryTable) -> None:
         table.add_column("Started (UTC)", key="started")
+        if self.all_profiles:
+            table.add_column("Profile", key="profile")
         table.add_column("Env", key="env")
         table.add_column("Sent as", key="name")
         table.add_column("Outcome", key="outcome")
         table.add_column("File Id", key="file_id")
-        yield table
-        yield Static("", id="history-advice", classes="-hidden")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(HistoryTable).focus()
         self.load()
 
+    # -- what is shown
+
+    @property
+    def filters(self) -> HistoryFilter:
+        """The records shown: profile, outcome and search as they stand."""
+        return HistoryFilter(
+            profile=None if self.all_profiles else self.profile,
+            outcomes=OUTCOME_FILTERS[self.outcome_filter][1],
+            search=self.search or None,
+        )
+
+    def describe_filters(self) -> str:
+        """The filters in words: ``profile east, rejected, matching 'x'``."""
+        parts = ["all profiles" if self.all_profiles else f"profile {self.profile}"]
+        if self.outcome_filter:
+            parts.append(OUTCOME_FILTERS[self.outcome_filter][0])
+        if self.search:
+            parts.append(f"matching {self.search!r}")
+        return ", ".join(parts)
+
     # -- loading
 
     def load(self) -> None:
-        """Fetch the current page for the current search, in a thread."""
+        """Fetch the current page for the current filters, in a thread."""
         self._generation += 1
-        self._fetch(self._generation, self.page_offset, self.search)
+        self._fetch(self._generation, self.page_offset, self.filters)
 
     @work(thread=True, exclusive=True, group="history-query")
-    def _fetch(self, generation: int, offset: int, search: str) -> None:
+    def _fetch(self, generation: int, offset: int, filters: HistoryFilter) -> None:
+        profile, outcomes, search = filters.profile, filters.outcomes, filters.search
         try:
-            rows = self.history.recent(PAGE_SIZE, offset, search or None)
+            rows = self.history.recent(
+                PAGE_SIZE, offset, search, profile=profile, outcomes=outcomes
+            )
             self.app.call_from_thread(self._show_rows, generation, offset, rows)
-            total = self.history.count(search or None)
+            total = self.history.count(search, profile=profile, outcomes=outcomes)
         except OmarError as exc:
             self.app.call_from_thread(self._show_error, exc)
             return
@@ -285,7 +385,12 @@ class HistoryScreen(Screen[None]):
         self.page_offset = offset
         self.rows = list(rows)
         table = self.query_one(HistoryTable)
-        table.clear()
+        with_profile = "profile" in table.columns
+        if with_profile != self.all_profiles:
+            table.clear(columns=True)
+            self._add_columns(table)
+        else:
+            table.clear()
         for record in self.rows:
             table.add_row(*self._cells(record), key=str(record.id))
         self._update_status()
@@ -296,14 +401,15 @@ class HistoryScreen(Screen[None]):
             self.total = total
             self._update_status()
 
-    @staticmethod
-    def _cells(record: Submission) -> tuple[str | Text, ...]:
+    def _cells(self, record: Submission) -> tuple[str | Text, ...]:
         outcome = Text(
             OUTCOME_LABELS.get(record.outcome, str(record.outcome)),
             style=OUTCOME_STYLES.get(record.outcome, ""),
         )
+        profile = (record.profile,) if self.all_profiles else ()
         return (
             short_time(record.started_at)[:16],
+            *profile,
             record.environment,
             record.name_sent,
             outcome,
@@ -312,18 +418,18 @@ class HistoryScreen(Screen[None]):
 
     def _update_status(self) -> None:
         status = self.query_one("#history-status", Static)
-        found = f" matching {self.search!r}" if self.search else ""
+        found = self.describe_filters()
         if not self.rows:
             status.update(
-                f"No submissions{found}."
+                f"No submissions ({found})."
                 if self.page_offset == 0
-                else "No more records."
+                else f"No more records ({found})."
             )
             return
 
         first, last = self.page_offset + 1, self.page_offset + len(self.rows)
         total = "counting..." if self.total is None else f"{self.total:,}"
-        status.update(f"Records {first:,}-{last:,} of {total}{found}")
+        status.update(f"Records {first:,}-{last:,} of {total} ({found})")
 
     def _update_advice(self) -> None:
         advice = self.query_one("#history-advice", Static)
@@ -344,7 +450,7 @@ class HistoryScreen(Screen[None]):
     def _highlighted(self) -> None:
         self._update_advice()
 
-    # -- search
+    # -- search and filters
 
     @on(Input.Changed, "#history-search")
     def _typed(self, event: Input.Changed) -> None:
@@ -367,9 +473,25 @@ class HistoryScreen(Screen[None]):
         if text == self.search and self.total is not None:
             return
         self.search = text
+        self._reload()
+
+    def _reload(self) -> None:
+        """From the first page, with the total counted again."""
         self.page_offset = 0
         self.total = None
         self.load()
+
+    def action_cycle_outcome(self) -> None:
+        """Show the next outcome filter: all, accepted, rejected, unknown, failed."""
+        self.outcome_filter = (self.outcome_filter + 1) % len(OUTCOME_FILTERS)
+        self._reload()
+        self.notify(f"Showing {self.describe_filters()}.", timeout=3)
+
+    def action_toggle_profiles(self) -> None:
+        """Show every profile's records, or only the active profile's."""
+        self.all_profiles = not self.all_profiles
+        self._reload()
+        self.notify(f"Showing {self.describe_filters()}.", timeout=3)
 
     # -- actions
 
@@ -439,27 +561,36 @@ class HistoryScreen(Screen[None]):
             copy_file_id(self, record)
 
     def action_export(self) -> None:
-        """Ask for a file name, then write the shown rows to it as CSV."""
+        """Ask for a file name, then write every matching record to it as CSV."""
         if not self.rows:
-            self.notify("There are no rows to export.", severity="warning")
+            self.notify("There are no records to export.", severity="warning")
             return
-        rows = list(self.rows)
+        filters = self.filters
+        count = "every" if self.total is None else f"The {self.total:,}"
+        what = f"{count} records matching: {self.describe_filters()} (all pages)."
         folder = self.export_folder or Path.cwd()
 
-        def write(path: Path | None) -> None:
-            if path is None:
-                return
-            try:
-                count = export_csv(rows, path)
-            except OSError as exc:
-                self.notify(
-                    f"{path}: {exc.strerror or exc}",
-                    title="Export failed",
-                    severity="error",
-                )
-                return
-            self.notify(str(path), title=f"Exported {count} rows")
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._export(filters, path)
 
-        self.app.push_screen(
-            ExportDialog(default_export_path(folder), len(rows)), write
+        self.app.push_screen(ExportDialog(default_export_path(folder), what), chosen)
+
+    @work(thread=True, group="history-export")
+    def _export(self, filters: HistoryFilter, path: Path) -> None:
+        try:
+            count = export_csv(self.history.iter_query(filters), path)
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify,
+                f"{path}: {exc.strerror or exc}",
+                title="Export failed",
+                severity="error",
+            )
+            return
+        except OmarError as exc:
+            self.app.call_from_thread(self._show_error, exc)
+            return
+        self.app.call_from_thread(
+            self.notify, str(path), title=f"Exported {count:,} records"
         )

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from rich.table import Table
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -30,8 +27,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
-from omar_tui.core.connection import identity_from
-from omar_tui.core.doctor import Step, run_doctor
 from omar_tui.core.models import Limits
 from omar_tui.core.paths import AppPaths
 from omar_tui.core.settings import (
@@ -40,9 +35,8 @@ from omar_tui.core.settings import (
     Settings,
     save_settings,
 )
-from omar_tui.core.tls import needs_passphrase
-from omar_tui.errors import OmarError, SettingsError
-from omar_tui.tui.screens.passphrase import PassphraseScreen
+from omar_tui.errors import SettingsError
+from omar_tui.tui.screens.connection_test import run_connection_test
 
 ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 """Names the settings loader accepts for an environment."""
@@ -60,7 +54,24 @@ NUMBER_FIELDS: dict[str, str] = {
     "connect_timeout": "Connect timeout",
     "read_timeout": "Reply timeout",
     "retries": "Retries",
+    "max_reply_bytes": "Max reply bytes",
 }
+TEXT_FIELDS: dict[str, str] = {
+    "user_agent": "User-Agent",
+    "proxy": "Proxy",
+}
+CHOICE_FIELDS: dict[str, str] = {
+    "include_subfolders": "Subfolders",
+    "after_send": "After sending",
+}
+SUBFOLDER_CHOICES: list[tuple[str, str]] = [
+    ("no: only the pending folder itself", "no"),
+    ("yes: its subfolders too", "yes"),
+]
+AFTER_SEND_OPTIONS: list[tuple[str, str]] = [
+    ("keep: leave sent files where they are", "keep"),
+    ("move: accepted to sent/<day>/, rejected to rejected/", "move"),
+]
 SETTINGS_KEYS: dict[str, str] = {
     "environment": "environment",
     "pending_folder": "pending_folder",
@@ -73,16 +84,13 @@ SETTINGS_KEYS: dict[str, str] = {
     "network.connect_timeout": "connect_timeout",
     "network.read_timeout": "read_timeout",
     "network.retries": "retries",
+    "network.max_reply_bytes": "max_reply_bytes",
+    "network.user_agent": "user_agent",
+    "network.proxy": "proxy",
+    "include_subfolders": "include_subfolders",
+    "after_send": "after_send",
 }
 """Keys named in the core's error messages -> the form field they concern."""
-
-
-RunDoctor = Callable[..., AsyncIterator[Step]]
-
-
-def load_doctor() -> RunDoctor:
-    """The connection doctor (a function, so tests can stand in for it)."""
-    return run_doctor
 
 
 class FormErrors(Exception):
@@ -136,6 +144,38 @@ def parse_seconds(text: str) -> float:
         raise ValueError("Type a number of seconds, such as 15 or 2.5.") from None
     if not 0 < value <= 3600:
         raise ValueError("Must be more than 0 and at most 3600 seconds.")
+    return value
+
+
+def parse_user_agent(text: str) -> str:
+    """The ``User-Agent`` header: printable ASCII, not empty (as the loader asks)."""
+    value = text.strip()
+    if not value:
+        raise ValueError("Required: omar-tui names itself to OMAR-Online.")
+    if not value.isascii() or not value.isprintable():
+        raise ValueError("Use printable ASCII characters only.")
+    return value
+
+
+def parse_proxy(text: str) -> str | None:
+    """A proxy address, or ``None`` for a direct connection.
+
+    Raises:
+        ValueError: Not an http://, https:// or socks5:// address with a
+            host, or it holds a password (never stored in settings).
+    """
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError:
+        raise ValueError("That is not a usable address.") from None
+    if parts.scheme not in ("http", "https", "socks5") or not parts.hostname:
+        raise ValueError("Give an address such as http://proxy.example:3128.")
+    if parts.password is not None:
+        raise ValueError("Remove the password: passwords are never stored in settings.")
     return value
 
 
@@ -208,105 +248,6 @@ class ConfirmDiscard(ModalScreen[bool]):
     def action_keep(self) -> None:
         """Go back to the form."""
         self.dismiss(False)
-
-
-class ConnectionTestScreen(ModalScreen[None]):
-    """Runs the doctor's steps and shows each as it completes.
-
-    Args:
-        settings: The settings to test (as in the form, saved or not).
-        passphrase: For an encrypted key; dropped as soon as the test starts.
-        run_doctor: The doctor (``core.doctor.run_doctor``).
-    """
-
-    HELP_GROUP = "Connection test"
-
-    DEFAULT_CSS = """
-    ConnectionTestScreen { align: center middle; }
-    ConnectionTestScreen > Vertical {
-        width: 100%; max-width: 100; height: 100%; max-height: 30;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    ConnectionTestScreen #test-steps { height: 1fr; }
-    ConnectionTestScreen #test-summary { height: auto; text-style: bold; }
-    ConnectionTestScreen #test-help { color: $text-muted; height: 1; }
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
-    ]
-
-    def __init__(
-        self, settings: Settings, passphrase: str | None, run_doctor: RunDoctor
-    ) -> None:
-        super().__init__()
-        self._settings = settings
-        self._passphrase = passphrase
-        self._run_doctor = run_doctor
-        self.steps: list[Step] = []
-        self.finished = False
-
-    def compose(self) -> ComposeResult:
-        with Vertical() as box:
-            box.border_title = (
-                f"Test connection: {self._settings.environment} "
-                f"({self._settings.active_environment().base_url})"
-            )
-            with VerticalScroll(id="test-steps"):
-                yield Static("", id="test-results")
-            yield Static("Running...", id="test-summary")
-            yield Static("Esc closes", id="test-help")
-
-    def on_mount(self) -> None:
-        self.query_one("#test-steps").focus()
-        self._run()
-
-    @work(exclusive=True, group="doctor")
-    async def _run(self) -> None:
-        passphrase, self._passphrase = self._passphrase, None
-        try:
-            async for step in self._run_doctor(
-                self._settings, environment=None, passphrase=passphrase
-            ):
-                self.steps.append(step)
-                self._render_steps()
-        except OmarError as exc:
-            self._summary(Text(f"{exc.title}\n{exc.hint}", style="red"))
-            return
-        finally:
-            passphrase = None
-            self.finished = True
-
-        failed = [s for s in self.steps if not s.ok]
-        if failed:
-            self._summary(Text(f"{len(failed)} step(s) failed.", style="red"))
-        else:
-            self._summary(Text("Every step passed.", style="green"))
-
-    def _render_steps(self) -> None:
-        table = Table.grid(padding=(0, 1))
-        table.add_column(no_wrap=True)
-        table.add_column(overflow="fold")
-        for step in self.steps:
-            mark = Text(" ok ", style="bold black on green")
-            if not step.ok:
-                mark = Text("FAIL", style="bold white on red")
-            elif step.warning:
-                mark = Text("WARN", style="bold black on yellow")
-            line = Text(step.name, style="bold")
-            if step.detail:
-                line.append(f": {step.detail}", style="")
-            if step.fix and (not step.ok or step.warning):
-                line.append(f"\nfix: {step.fix}", style="yellow")
-            table.add_row(mark, line)
-        self.query_one("#test-results", Static).update(table)
-
-    def _summary(self, text: Text) -> None:
-        self.query_one("#test-summary", Static).update(text)
-
-    def action_close(self) -> None:
-        """Back to the settings form."""
-        self.dismiss(None)
 
 
 # --- the screen --------------------------------------------------------------
@@ -396,12 +337,23 @@ class SettingsScreen(Screen[Settings | None]):
             yield from self._row(
                 "pending_folder", PATH_FIELDS["pending_folder"], s.pending_folder
             )
+            yield from self._choice(
+                "include_subfolders",
+                SUBFOLDER_CHOICES,
+                "yes" if s.include_subfolders else "no",
+            )
+            yield from self._choice("after_send", AFTER_SEND_OPTIONS, s.after_send)
             for name in ("block_bytes", "warn_bytes", "max_name"):
                 yield from self._row(name, NUMBER_FIELDS[name], getattr(s.limits, name))
 
             yield Static("Network", classes="section")
             for name in ("connect_timeout", "read_timeout", "retries"):
                 yield from self._row(name, NUMBER_FIELDS[name], getattr(s, name))
+            yield from self._row(
+                "max_reply_bytes", NUMBER_FIELDS["max_reply_bytes"], s.max_reply_bytes
+            )
+            for name, label in TEXT_FIELDS.items():
+                yield from self._row(name, label, getattr(s, name))
         yield Footer(compact=True)
 
     def _row(self, name: str, label: str, value: object) -> ComposeResult:
@@ -413,6 +365,14 @@ class SettingsScreen(Screen[Settings | None]):
                 compact=True,
                 placeholder=_PLACEHOLDERS.get(name, ""),
             )
+        yield self._error(name)
+
+    def _choice(
+        self, name: str, options: list[tuple[str, str]], value: str
+    ) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Label(CHOICE_FIELDS[name])
+            yield Select(options, value=value, allow_blank=False, compact=True, id=name)
         yield self._error(name)
 
     @staticmethod
@@ -516,6 +476,10 @@ class SettingsScreen(Screen[Settings | None]):
     def _value(self, name: str) -> str:
         return self.query_one(f"#{name}", Input).value
 
+    def _choice_value(self, name: str) -> str:
+        select: Select[str] = self.query_one(f"#{name}", Select)
+        return str(select.value)
+
     def build_settings(self) -> Settings:
         """The settings the form describes.
 
@@ -561,8 +525,20 @@ class SettingsScreen(Screen[Settings | None]):
             values["retries"] = parse_int(self._value("retries"), 0)
         except ValueError as exc:
             errors["retries"] = str(exc)
+        try:
+            values["max_reply_bytes"] = parse_int(self._value("max_reply_bytes"), 1)
+        except ValueError as exc:
+            errors["max_reply_bytes"] = str(exc)
+        for name, parse in (("user_agent", parse_user_agent), ("proxy", parse_proxy)):
+            try:
+                values[name] = parse(self._value(name))
+            except ValueError as exc:
+                errors[name] = str(exc)
+        values["include_subfolders"] = self._choice_value("include_subfolders") == "yes"
+        values["after_send"] = self._choice_value("after_send")
 
-        for name in (*PATH_FIELDS, *NUMBER_FIELDS, "environment"):
+        fields = (*PATH_FIELDS, *NUMBER_FIELDS, *TEXT_FIELDS, *CHOICE_FIELDS)
+        for name in (*fields, "environment"):
             self._show_error(name, errors.get(name, ""))
         if errors:
             raise FormErrors(errors)
@@ -576,9 +552,12 @@ class SettingsScreen(Screen[Settings | None]):
 
     def _snapshot(self) -> dict[str, object]:
         """What the form holds, to tell whether anything changed."""
-        inputs = {name: self._value(name) for name in (*PATH_FIELDS, *NUMBER_FIELDS)}
+        fields = (*PATH_FIELDS, *NUMBER_FIELDS, *TEXT_FIELDS)
+        inputs = {name: self._value(name) for name in fields}
+        choices = {name: self._choice_value(name) for name in CHOICE_FIELDS}
         return {
             **inputs,
+            **choices,
             "environment": self.query_one("#environment", Select).value,
             "environments": dict(self.environments),
         }
@@ -641,29 +620,11 @@ class SettingsScreen(Screen[Settings | None]):
         except FormErrors:
             self.notify("Fix the fields marked in red first.", severity="error")
             return
-
-        self._ask_and_test(candidate, load_doctor())
+        self._test(candidate)
 
     @work(exclusive=True, group="settings-test")
-    async def _ask_and_test(self, candidate: Settings, run_doctor: RunDoctor) -> None:
-        passphrase: str | None = None
-        try:
-            identity = identity_from(candidate)
-            locked = identity is not None and needs_passphrase(identity)
-        except OmarError:
-            identity, locked = None, False  # the doctor reports it as a step
-
-        if locked and identity is not None:
-            passphrase = await self.app.push_screen_wait(
-                PassphraseScreen(str(identity.cert))
-            )
-            if passphrase is None:
-                return
-
-        await self.app.push_screen(
-            ConnectionTestScreen(candidate, passphrase, run_doctor)
-        )
-        passphrase = None
+    async def _test(self, candidate: Settings) -> None:
+        await run_connection_test(self.app, candidate)
 
 
 _PLACEHOLDERS: dict[str, str] = {
@@ -671,4 +632,5 @@ _PLACEHOLDERS: dict[str, str] = {
     "key": "PEM key, when the certificate is PEM",
     "ca_bundle": "empty: the system's trusted CAs",
     "pending_folder": "folder of files waiting to be sent",
+    "proxy": "empty: HTTPS_PROXY from the environment, or direct",
 }

@@ -1,10 +1,12 @@
-"""The top line: where files will go, and with which certificate.
+"""The top line: where files will go, as whom, and with which certificate.
 
 The environment comes first and production is drawn in reverse red with the
 word PRODUCTION, so nobody sends to it believing they are on the test server.
-Then the certificate's subject and the days until it expires (a warning
-style under 30 days), then the server's address, which is cut first on a
-narrow terminal.
+Then the active profile (always: two profiles can look alike), the days
+until the certificate expires (a warning style under 30 days, an error style
+under 7), the certificate's subject, and the server's address. The line is
+cut at the right on a narrow terminal, so what matters most comes first; the
+certificate screen (i) shows the subject in full.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 EXPIRY_WARNING_DAYS = 30
+EXPIRY_ERROR_DAYS = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,8 @@ class HeaderInfo:
     """What the header shows; replaced whole, so a redraw is never half-done."""
 
     environment: str = ""
+    profile: str = "default"
+    """The active profile (``--profile``), named on every screen of the main view."""
     base_url: str = ""
     production: bool = False
     subject: str | None = None
@@ -60,23 +65,27 @@ def header_text(info: HeaderInfo) -> Text:
         text.append(" PRODUCTION ", style="bold white on red")
     else:
         text.append(f" {info.environment.upper() or '?'} ", style="bold reverse")
+    text.append(" profile ", style="dim")
+    text.append(info.profile or "default", style="bold")
     text.append("  ")
 
     if info.subject is None:
         text.append(info.cert_note, style="dim")
     else:
-        text.append(f"cert {info.subject}")
+        text.append("cert", style="dim")
         if info.days_left is not None:
-            text.append("  ")
+            text.append(" ")
             if info.days_left < 0:
                 text.append(" EXPIRED ", style="bold white on red")
             else:
-                style = (
-                    "bold black on yellow"
-                    if info.days_left < EXPIRY_WARNING_DAYS
-                    else "green"
-                )
+                if info.days_left < EXPIRY_ERROR_DAYS:
+                    style = "bold white on red"
+                elif info.days_left < EXPIRY_WARNING_DAYS:
+                    style = "bold black on yellow"
+                else:
+                    style = "green"
                 text.append(f" {info.days_left} days left ", style=style)
+        text.append(f" {info.subject}")
 
     text.append(f"  {info.base_url}", style="dim")
     return text
