@@ -9,7 +9,8 @@ RichLog and a footer. Both run headless in a fresh subprocess
 
 - time: from just before the subprocess is started to that frame, so
   Python's start-up and every import count;
-- memory: the child's peak resident set size, from ``os.wait4``;
+- memory: the child's peak resident set size at that frame (``VmHWM`` on
+  Linux; ``ru_maxrss`` from ``os.wait4`` elsewhere);
 - which heavy modules (httpx, bs4, cryptography) were loaded by then: they
   must stay off the start-up path.
 
@@ -49,9 +50,12 @@ def probe(mode: str, env: dict[str, str]) -> dict[str, float | list[str]]:
     if child.returncode != 0 or not lines:
         raise RuntimeError(f"{mode} probe failed ({status}): {err.decode()[-1500:]}")
     record = json.loads(lines[-1])
+    # VmHWM where there is one: on Linux ru_maxrss also counts this parent's
+    # RSS at fork time, which a big run_all parent would inflate.
+    peak_kb = record.get("hwm_kb") or usage.ru_maxrss
     return {
         "seconds": record["frame"] - started,
-        "rss_mib": usage.ru_maxrss / 1024,
+        "rss_mib": peak_kb / 1024,
         "heavy_modules": record["heavy_modules"],
     }
 

@@ -61,6 +61,21 @@ def loopback_only() -> None:
     socket.socket.connect = connect  # type: ignore[method-assign,assignment]
 
 
+def peak_rss_kb() -> int | None:
+    """This process image's peak RSS (VmHWM), or None off Linux.
+
+    ``ru_maxrss`` (self or children) also counts the parent's RSS at fork
+    time on Linux, which a parent holding a big benchmark would inflate.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def report_first_frame_and_exit() -> None:
     """Patch Textual so the first composed frame prints a report and exits."""
     from textual.app import App
@@ -78,6 +93,7 @@ def report_first_frame_and_exit() -> None:
             "heavy_modules": [m for m in HEAVY if m in sys.modules],
             "modules": len(sys.modules),
             "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "hwm_kb": peak_rss_kb(),
         }
         sys.stdout.write(json.dumps(record) + "\n")
         sys.stdout.flush()
