@@ -9,9 +9,11 @@ What would change between runs is pinned: the folder (paths are shown on
 screen, so each scene has a fixed one, locked while in use), the history's
 clock (records get fixed times), the sample files' contents and ages (set
 relative to the moment the scene is built, so "12m" stays "12m"), and the
-time zone (UTC). Nothing here opens a connection: the environments point at
-a loopback address where no request is ever made, since every scene stops at
-a dialog before anything would be sent.
+time zone (UTC), and the certificate's serial, fingerprint and dates (the
+simulator makes a new one per run; the certificate screen shows them with
+the scene clock's dates). Nothing here opens a connection: the environments
+point at a loopback address where no request is ever made, since every scene
+stops at a dialog before anything would be sent.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from unittest import mock
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
+from omar_tui.core import certificates as certificates_module
 from omar_tui.core import history as history_module
+from omar_tui.core.certificates import CertSummary
 from omar_tui.core.history import History
 from omar_tui.core.models import Outcome
 from omar_tui.core.settings import Environment
@@ -63,6 +67,8 @@ class Scene:
     """Build the demo with the encrypted key (the passphrase dialog)."""
     production: bool = False
     """Make ``production`` the active environment (pointing at loopback)."""
+    plain: bool = False
+    """Draw as on a Linux console (``TERM=linux``): ASCII borders and bars."""
 
 
 # --- the data ----------------------------------------------------------------
@@ -176,6 +182,21 @@ def _copy_pki(target: Path) -> None:
     shutil.copytree(_PKI_CACHE[0], target)
 
 
+_real_summarize = certificates_module.summarize
+
+
+def fixed_summary(*args: Any, **kwargs: Any) -> CertSummary:
+    """The demo certificate's summary with run-independent serial and dates."""
+    summary = _real_summarize(*args, **kwargs)
+    return replace(
+        summary,
+        serial="5CE7A1D4E5B0C9F2A3B4C5D6E7F8091A2B3C4D5E",
+        fingerprint_sha256=":".join(f"{(n * 37) % 256:02X}" for n in range(32)),
+        not_before=CLOCK_START - timedelta(hours=1),
+        not_after=CLOCK_START + timedelta(days=summary.days_left, hours=1),
+    )
+
+
 @contextlib.contextmanager
 def scene_app(scene: Scene) -> Iterator[OmarApp]:
     """The app for ``scene`` on fresh demo data in the scene's own folder."""
@@ -196,9 +217,12 @@ def scene_app(scene: Scene) -> Iterator[OmarApp]:
                     ),
                 },
             )
-        with History(setup.paths.history_db) as history:
+        with (
+            History(setup.paths.history_db) as history,
+            mock.patch.object(certificates_module, "summarize", fixed_summary),
+        ):
             write_sample_history(setup, history)
-            yield OmarApp(setup.paths, settings, history)
+            yield OmarApp(setup.paths, settings, history, plain=scene.plain)
 
 
 # --- driving -----------------------------------------------------------------
@@ -248,8 +272,16 @@ async def highlight(pilot: Pilot[Any], name: str) -> None:
 
 
 async def screen_is(pilot: Pilot[Any], kind: str) -> None:
-    """Wait until the screen in front is of the class called ``kind``."""
+    """Wait until the screen in front is of the class called ``kind``.
+
+    Text cursors stop blinking (hidden): a snapshot taken half a second
+    later on a busy machine must look the same.
+    """
+    from textual.widgets import Input
+
     await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == kind)
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
     await pilot.pause()
 
 
@@ -309,6 +341,14 @@ async def drive_settings(pilot: Pilot[Any]) -> None:
     await screen_is(pilot, "SettingsScreen")
 
 
+async def drive_certificate(pilot: Pilot[Any]) -> None:
+    await checked(pilot)
+    await pilot.press("i")
+    await screen_is(pilot, "CertificateScreen")
+    await wait_until(pilot, lambda: getattr(pilot.app.screen, "state", "") == "shown")
+    await pilot.pause()
+
+
 async def drive_help(pilot: Pilot[Any]) -> None:
     await checked(pilot)
     await pilot.press("f1")
@@ -331,7 +371,9 @@ SCENES: tuple[Scene, ...] = (
     Scene("history", "Past submissions, newest first", drive_history),
     Scene("history-detail", "One submission in full", drive_detail),
     Scene("settings", "Settings", drive_settings),
+    Scene("certificate", "The certificate in full, and the paths", drive_certificate),
     Scene("help", "F1 help: keys and states", drive_help),
+    Scene("main-plain", "The main screen on a Linux console", drive_main, plain=True),
 )
 """Every screen of the README, in the order it shows them."""
 

@@ -64,6 +64,8 @@ class KeyGroup:
     title: str
     rows: list[tuple[str, str, bool]] = field(default_factory=list)
     """(keys, description, enabled now) per action."""
+    details: dict[str, str] = field(default_factory=dict)
+    """A longer explanation (the binding's tooltip) by description, if any."""
 
 
 def describe_node(node: DOMNode) -> str:
@@ -107,9 +109,11 @@ def binding_groups(screen: Screen[Any]) -> list[KeyGroup]:
         if display not in keys:
             keys.append(display)
         enabled[slot] = enabled.get(slot, False) or active.enabled
-        descriptions.setdefault(
+        description = descriptions.setdefault(
             slot, binding.description or _words(binding.action.rsplit(".", 1)[-1])
         )
+        if binding.tooltip:
+            groups[node_id].details.setdefault(description, binding.tooltip)
 
     # Textual's own focus and copy keys go after the ones this tool defines.
     ordered = sorted(rows.items(), key=lambda item: item[0][1] in GENERIC_ACTIONS)
@@ -137,9 +141,12 @@ def _keys_table(groups: list[KeyGroup]) -> Table:
         table.add_row(Text(group.title, style="underline"), "")
         for keys, description, is_enabled in group.rows:
             note = "" if is_enabled else " (not available now)"
-            table.add_row(
-                keys, Text(description + note, style="" if is_enabled else "dim")
-            )
+            line = Text(description, style="bold" if is_enabled else "dim")
+            detail = group.details.get(description)
+            if detail:
+                line.append(f": {detail}", style="" if is_enabled else "dim")
+            line.append(note, style="dim")
+            table.add_row(keys, line)
     return table
 
 

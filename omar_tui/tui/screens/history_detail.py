@@ -127,8 +127,13 @@ class SubmissionDetailScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("c", "copy_file_id", "Copy File Id"),
+        Binding("escape", "back", "Back", tooltip="Back to the history list"),
+        Binding(
+            "c",
+            "copy_file_id",
+            "Copy File Id",
+            tooltip="Copy this record's File Id to the clipboard",
+        ),
     ]
 
     def __init__(self, submission: Submission) -> None:

@@ -285,10 +285,28 @@ class SettingsScreen(Screen[Settings | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("ctrl+t", "test_connection", "Test connection", priority=True),
-        Binding("escape", "leave", "Back"),
-        Binding("delete", "remove_environment", "Remove environment", show=False),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            priority=True,
+            tooltip="Check the form and write the settings file",
+        ),
+        Binding(
+            "ctrl+t",
+            "test_connection",
+            "Test connection",
+            priority=True,
+            tooltip="Run the doctor's steps on the form as it stands; no upload",
+        ),
+        Binding("escape", "leave", "Back", tooltip="Leave (asks if unsaved)"),
+        Binding(
+            "delete",
+            "remove_environment",
+            "Remove environment",
+            show=False,
+            tooltip="Remove the custom environment highlighted in the table",
+        ),
     ]
 
     def __init__(self, settings: Settings, paths: AppPaths) -> None:

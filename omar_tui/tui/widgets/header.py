@@ -50,7 +50,12 @@ class OmarHeader(Widget):
     info: reactive[HeaderInfo] = reactive(HeaderInfo, layout=False)
 
     def render(self) -> Text:
-        return header_text(self.info)
+        # Cut to the width here: left to Textual, the line would wrap at a
+        # space and lose its whole last word. A plain console has no "…".
+        text = header_text(self.info)
+        plain = self.app.has_class("-ascii")
+        text.truncate(self.size.width, overflow="crop" if plain else "ellipsis")
+        return text
 
     @property
     def plain(self) -> str:
