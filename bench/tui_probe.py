@@ -213,7 +213,10 @@ async def drive_folder(folder: Path, presses: int) -> dict[str, Any]:
             def checking() -> bool:
                 # The screen's own flag: cheaper to poll than counting 20,000
                 # reports, which would steal time from the app being measured.
-                return bool(getattr(main, "_scanning", True))
+                flag = getattr(main, "_scanning", None)
+                if flag is not None:
+                    return bool(flag)
+                return any(f.report is None for f in files.files.values())
 
             latencies: list[float] = []
             pressed_while_checking = 0
