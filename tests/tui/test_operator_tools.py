@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.scrollbar import ScrollBar
 from textual.widgets import DataTable, Input, Label, Select, Static
@@ -222,8 +223,14 @@ async def test_settings_edit_proxy_after_send_and_network_fields(
         screen = await open_screen(pilot, "e", SettingsScreen)
 
         async def type_into(name: str, text: str) -> None:
-            screen.query_one(f"#{name}", Input).focus()
-            await pilot.press("ctrl+a", "ctrl+k", *text)
+            """Clear a field by keys; type short text, paste long (each key redraws)."""
+            field = screen.query_one(f"#{name}", Input)
+            field.focus()
+            await pilot.press("ctrl+a", "ctrl+k")
+            if len(text) <= 3:
+                await pilot.press(*text)
+            else:
+                field.insert_text_at_cursor(text)
 
         def error(name: str) -> str:
             return text_of(screen.query_one(f"#{name}-error", Label)).strip()
@@ -292,7 +299,13 @@ async def test_test_connection_runs_from_the_palette_on_the_main_screen(
         await wait_until(pilot, lambda: isinstance(app.screen, OmarCommandPalette))
         assert str(app.screen.query_one("SearchIcon").render()) == ">"
         await pilot.press(*"test connection")
-        await pilot.pause(0.2)  # the palette searches in a worker
+        commands = app.screen.query_one(CommandList)
+
+        def found() -> bool:  # the palette searches in a worker
+            first = commands.highlighted_option
+            return first is not None and "Test connection" in str(first.prompt)
+
+        await wait_until(pilot, found)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConnectionTestScreen))
         screen = app.screen
