@@ -64,8 +64,9 @@ def test_kill_9_mid_send_leaves_unknown_that_is_not_resent(
     code, results, _ = run_json(
         capsys, "submit", "--json", *connection(simulator), str(path)
     )
-    assert code == ExitCode.BLOCKED
-    assert results[0]["outcome"] == "blocked"
+    assert code == ExitCode.UNKNOWN  # still unknown: exit 4 asks for a look-up
+    assert results[0]["outcome"] == "unknown"
+    assert results[0]["history_id"] is None  # no new attempt was recorded
     assert "Look it up in OMAR-Online first" in results[0]["message"]
     assert "--allow-resend" in results[0]["message"]
     assert len(simulator.received) == 1

@@ -392,7 +392,8 @@ def test_an_unknown_outcome_is_marked_and_never_resent_by_itself(
     assert record["outcome"] == "unknown"
 
     code, record, _ = submit(capsys, simulator, meter)  # cron runs it again
-    assert code == ExitCode.BLOCKED
+    assert code == ExitCode.UNKNOWN
+    assert record["outcome"] == "unknown"
     assert "Look it up in OMAR-Online first" in record["message"]
     assert simulator.requests.posts == 1
     assert len(simulator.received) == 1

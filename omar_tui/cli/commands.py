@@ -130,8 +130,8 @@ async def _submit(
             _print_result(args, result)
         return blocked, False
 
+    history = open_history(paths, sending=not args.dry_run)
     ssl_context = ssl_context_for(args, settings)
-    history = open_history(paths)
     sender = Sender(
         settings=settings,
         history=history,
@@ -181,17 +181,37 @@ def _print_result(args: argparse.Namespace, result: Submission) -> None:
     print_json(record)
 
 
-def open_history(paths: AppPaths) -> History:
-    """Open the history, telling the operator if a damaged one was moved aside."""
+def open_history(paths: AppPaths, *, sending: bool = False) -> History:
+    """Open the history, telling the operator if a damaged one was moved aside.
+
+    Args:
+        paths: Where the history lives.
+        sending: The caller is about to send. A fresh history knows no earlier
+            submission, so the run that finds the damage sends nothing: the
+            operator hears of it before a file can go out twice.
+
+    Raises:
+        HistoryError: ``sending`` and the history was just replaced.
+    """
     from omar_tui.core.history import History
+    from omar_tui.errors import HistoryError
 
     history = History(paths.history_db)
-    if history.recovered_from is not None:
-        print(
-            "omar-tui: the history database was damaged; it was moved to "
-            f"{history.recovered_from} and a new one started.",
-            file=sys.stderr,
+    if history.recovered_from is None:
+        return history
+    moved = (
+        f"The history database was damaged; it was moved to "
+        f"{history.recovered_from} and a new one started."
+    )
+    if sending:
+        raise HistoryError(
+            f"{moved} Nothing was sent.",
+            "The new history does not know what was sent before, so it cannot "
+            "stop a file going twice. Check recent submissions in OMAR-Online "
+            "(the old database may still open with the sqlite3 tool), then run "
+            "again.",
         )
+    print(f"omar-tui: {moved}", file=sys.stderr)
     return history
 
 

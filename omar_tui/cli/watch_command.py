@@ -61,7 +61,7 @@ def run_watch(args: argparse.Namespace) -> int:
         doing="watching",
     ):
         ssl_context = ssl_context_for(args, settings)
-        history = open_history(paths)
+        history = open_history(paths, sending=True)
         with history:
             return asyncio.run(
                 _watch(args, paths, settings, target, ssl_context, history, folder)

@@ -10,6 +10,7 @@ before a request leaves, so a crash can never leave a send unaccounted for.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import ssl
@@ -121,6 +122,7 @@ class Sender:
         self._retry_delay = retry_delay
         self._session_open = False
         self._stop = False
+        self._open_record: tuple[int, CheckReport, str] | None = None
         self.in_flight: str | None = None
         """Name of the file whose request is under way, for interruption messages."""
         self._client = OmarClient(
@@ -268,7 +270,7 @@ class Sender:
             pending_root=self.settings.pending_folder,
             name=name,
         )
-        if changed:
+        if changed and report.stamp is not None:
             self._emit(
                 EventKind.RECHECKED,
                 f"{report.name} changed since it was checked; checked it again.",
@@ -303,7 +305,7 @@ class Sender:
             report,
             request.name_to_send,
             self.target,
-            Outcome.BLOCKED,
+            Outcome.UNKNOWN,
             f"The last attempt to send these bytes (history record {latest.id}, "
             f"{latest.started_at}, as {latest.name_sent}) may or may not have "
             "reached OMAR-Online. Look it up in OMAR-Online first; if it is not "
@@ -331,19 +333,23 @@ class Sender:
         )
         self._emit(EventKind.SENDING, f"Sending {name} ({len(report.data):,} bytes)")
         self.in_flight = name
+        self._open_record = (record_id, report, name)
         try:
             return await self._upload_and_record(record_id, report.data, name)
         except BaseException:
             # Cancelled, interrupted or a bug: the request may have left, so the
-            # record must say "unknown" rather than stay pending for ever.
-            self.history.finish(
-                record_id,
-                outcome=Outcome.UNKNOWN,
-                message=f"Sending was interrupted. {LOOK_IT_UP}",
-            )
+            # record must say "unknown" rather than stay pending for ever. If
+            # even that write fails, the dead process's record reads unknown.
+            with contextlib.suppress(HistoryError):
+                self.history.finish(
+                    record_id,
+                    outcome=Outcome.UNKNOWN,
+                    message=f"Sending was interrupted. {LOOK_IT_UP}",
+                )
             raise
         finally:
             self.in_flight = None
+            self._open_record = None
 
     async def _upload_and_record(
         self, record_id: int, data: bytes, name: str
@@ -364,11 +370,11 @@ class Sender:
                     )
                     await asyncio.sleep(delay)
                     continue
-                return self.history.finish(
+                return self._complete(
                     record_id, outcome=Outcome.FAILED, message=_plain(exc)
                 )
             except OutcomeUnknown as exc:
-                return self.history.finish(
+                return self._complete(
                     record_id,
                     outcome=Outcome.UNKNOWN,
                     message=f"{sentence(exc.title)} {LOOK_IT_UP}",
@@ -381,7 +387,7 @@ class Sender:
                 try:
                     await self.open_session()
                 except ConnectionFailed as exc:
-                    return self.history.finish(
+                    return self._complete(
                         record_id, outcome=Outcome.FAILED, message=_plain(exc)
                     )
                 continue
@@ -400,7 +406,7 @@ class Sender:
                         f"Size mismatch: OMAR-Online reports {receipt.file_size:,} "
                         f"bytes but {sent:,} were sent. Check the file in OMAR-Online."
                     )
-                return self.history.finish(
+                return self._complete(
                     record_id,
                     outcome=Outcome.ACCEPTED,
                     file_id=receipt.file_id,
@@ -410,14 +416,14 @@ class Sender:
                     raw_reply=raw,
                 )
             case ReceiptKind.REJECTED:
-                return self.history.finish(
+                return self._complete(
                     record_id,
                     outcome=Outcome.REJECTED,
                     message=receipt.message or "OMAR-Online refused the file.",
                     raw_reply=raw,
                 )
             case ReceiptKind.SESSION_EXPIRED:
-                return self.history.finish(
+                return self._complete(
                     record_id,
                     outcome=Outcome.REJECTED,
                     message="OMAR-Online asked to log in again even after a new "
@@ -426,13 +432,63 @@ class Sender:
                     raw_reply=raw,
                 )
             case _:
-                return self.history.finish(
+                return self._complete(
                     record_id,
                     outcome=Outcome.UNKNOWN,
                     message=f"OMAR-Online answered with a page that is not a "
                     f"receipt. {LOOK_IT_UP}",
                     raw_reply=raw,
                 )
+
+    def _complete(
+        self,
+        record_id: int,
+        *,
+        outcome: Outcome,
+        message: str = "",
+        file_id: str | None = None,
+        saved_as: str | None = None,
+        server_size: int | None = None,
+        raw_reply: str = "",
+    ) -> Submission:
+        """Complete the history record; if the history fails now, keep the result.
+
+        The request has already been answered: losing its File Id because the
+        database is locked would be worse than a record left to read
+        "unknown". The full result goes to the log file and to the caller.
+        """
+        try:
+            return self.history.finish(
+                record_id,
+                outcome=outcome,
+                message=message,
+                file_id=file_id,
+                saved_as=saved_as,
+                server_size=server_size,
+                raw_reply=raw_reply,
+            )
+        except HistoryError as exc:
+            assert self._open_record is not None
+            _id, report, name = self._open_record
+            log.error(
+                "history record %d could not be completed (%s): %s outcome=%s "
+                "file_id=%s saved_as=%s server_size=%s",
+                record_id, exc.title, name, outcome.value, file_id, saved_as,
+                server_size,
+            )  # fmt: skip
+            note = (
+                f"{sentence(message)} The history could not record this "
+                f"({sentence(exc.title)}); it is in the log file."
+            ).strip()
+            submission = _unrecorded(report, name, self.target, outcome, note)
+            return dataclasses.replace(
+                submission,
+                id=record_id,
+                file_id=file_id,
+                saved_as=saved_as,
+                server_size=server_size,
+                raw_reply=raw_reply,
+            )
 
     def _file_away(self, submission: Submission) -> Submission:
         """Move a recorded file per ``after_send``; a failure changes no outcome."""

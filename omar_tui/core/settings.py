@@ -55,7 +55,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import errno
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -230,8 +233,13 @@ def load_settings(path: Path) -> Settings:
             the line or key; the file itself is left exactly as it was.
     """
     try:
-        raw = path.read_bytes()
+        raw = _read_small_file(path)
     except FileNotFoundError:
+        if path.is_symlink():
+            raise SettingsError(
+                f"The settings file {path} is a link to a file that does not exist",
+                "Point the link at the settings file, or remove it to use defaults.",
+            ) from None
         return Settings()
     except OSError as exc:
         raise SettingsError(
@@ -249,6 +257,27 @@ def load_settings(path: Path) -> Settings:
         ) from None
 
     return parse_settings(text, source=path)
+
+
+MAX_SETTINGS_BYTES = 1_000_000
+"""A settings file is a few hundred bytes; anything this big is not one."""
+
+
+def _read_small_file(path: Path) -> bytes:
+    """Read a regular file of at most ``MAX_SETTINGS_BYTES`` without blocking.
+
+    A FIFO would hang ``read`` and ``/dev/zero`` would fill memory, so the
+    file is opened non-blocking and measured before it is read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file")
+        data = handle.read(MAX_SETTINGS_BYTES + 1)
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise OSError(errno.EFBIG, f"it is larger than {MAX_SETTINGS_BYTES:,} bytes")
+    return data
 
 
 def parse_settings(text: str, *, source: Path) -> Settings:
@@ -398,11 +427,18 @@ class _Loader:
         return path if path.is_absolute() else self.source.parent / path
 
     def count(
-        self, table: Mapping[str, Any], key: str, default: int, least: int
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        default: int,
+        least: int,
+        most: int = 100_000_000,
     ) -> int:
         value = self.get(table, key, int, default)
-        if value < least:
-            raise self.fail(key, f"must be {least} or more, not {value}")
+        if not least <= value <= most:
+            raise self.fail(
+                key, f"must be between {least:,} and {most:,}, not {value:,}"
+            )
         return value
 
     def seconds(self, table: Mapping[str, Any], key: str) -> float:

@@ -450,8 +450,12 @@ def _held(request: SendRequest, target: Target, latest: Submission) -> Submissio
             f"{latest.id}: {latest.message}). Fix the file, and it is sent "
             "once it changes"
         )
+    # An unknown earlier attempt keeps its word: the operator must look it up.
+    outcome = Outcome.UNKNOWN if latest.outcome is Outcome.UNKNOWN else Outcome.BLOCKED
     return dataclasses.replace(
-        blocked_submission(request, target), message=f"Not sent again: {why}."
+        blocked_submission(request, target),
+        outcome=outcome,
+        message=f"Not sent again: {why}.",
     )
 
 
