@@ -241,8 +241,7 @@ class CertificateScreen(Screen[None]):
         elif state == "locked":
             message = Text(
                 "Locked: this PKCS#12 file needs its passphrase, which is asked "
-                "for when sending. Send a file (or run Test connection), then "
-                "look again.",
+                "for once per run when sending. Send a file, then look again.",
                 style="bold yellow",
             )
         else:
