@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -37,6 +37,9 @@ from omar_tui.tui.plain import (
     use_plain_glyphs,
 )
 from omar_tui.tui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from omar_tui.tui.screens.send_confirm import ConfirmScreen
 
 log = logging.getLogger("omar_tui.tui")
 
@@ -94,6 +97,8 @@ class OmarApp(App[int]):
         self.plain = plain_console() if plain is None else plain
         """True on a terminal without box and block glyphs (see ``plain``)."""
         self._glyphs: type[ScrollBarRender] | None = None
+        self._quit_question: ConfirmScreen | None = None
+        """The "Quit while sending?" dialog, while it is up."""
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen()
@@ -156,19 +161,33 @@ class OmarApp(App[int]):
         from omar_tui.tui.screens.send_confirm import ConfirmScreen
 
         def answered(stop: bool | None) -> None:
-            if stop:
+            self._quit_question = None
+            if stop:  # once the send is over this quits at once
                 main.request_stop(then_quit=True)
 
-        self.push_screen(
-            ConfirmScreen(
-                "Quit while sending?",
-                "A file is being sent. Quitting in the middle of a request would "
-                "leave its outcome unknown.\n\nStop after the current file, then "
-                "quit?",
-                yes="Stop, then quit",
-                no="Keep sending",
-            ),
-            answered,
+        self._quit_question = ConfirmScreen(
+            "Quit while sending?",
+            "A file is being sent. Quitting in the middle of a request would "
+            "leave its outcome unknown.\n\nStop after the current file, then "
+            "quit?",
+            yes="Stop, then quit",
+            no="Keep sending",
+        )
+        self.push_screen(self._quit_question, answered)
+
+    def send_finished(self) -> None:
+        """A send ended: a pending "Quit while sending?" becomes a plain question.
+
+        Its answer is then about quitting only: there is nothing left to stop.
+        """
+        question = self._quit_question
+        if question is None:
+            return
+        question.rephrase(
+            "Quit?",
+            "The send has finished (the upload log has the results).\n\nQuit now?",
+            yes="Quit",
+            no="Stay",
         )
 
     def action_help_quit(self) -> None:

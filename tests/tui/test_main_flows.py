@@ -303,6 +303,38 @@ async def test_quit_during_a_send_asks_and_lets_the_file_finish(
     assert row.outcome is Outcome.ACCEPTED
 
 
+async def test_quit_question_turns_plain_when_the_send_ends_under_it(
+    make_app, simulator: Simulator, history: History
+) -> None:
+    simulator.faults.delay = 0.5
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await highlight(pilot, "a_good.csv")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: by_name(pilot, "a_good.csv").state is FileState.SENDING
+        )
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        question = pilot.app.screen
+        await send_done(pilot)  # the operator has not answered yet
+        await pilot.pause()
+
+        assert pilot.app.screen is question
+        title = question.query_one(".dialog").border_title
+        assert title == "Quit?"
+        assert "Stop" not in str(question.query_one("#question-yes").label)
+        await pilot.press("enter")  # the focus stays on the safe answer: stay
+        assert app.is_running and not isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("q")  # nothing is sent now: q quits at once
+        await wait_until(pilot, lambda: app.return_code is not None)
+
+    assert history.recent(limit=1)[0].outcome is Outcome.ACCEPTED
+
+
 async def test_unknown_outcome_says_to_look_it_up(
     make_app, simulator: Simulator, history: History
 ) -> None:

@@ -132,6 +132,7 @@ class SendController:
         if self._quit_after_send:
             self.screen.app.exit()
         else:
+            self.screen.omar.send_finished()
             self.screen.listing.run_held_back()
 
     async def _ssl_context(self) -> ssl.SSLContext | None:

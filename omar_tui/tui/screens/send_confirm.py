@@ -216,6 +216,19 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#question-no", Button).focus()
 
+    def rephrase(self, title: str, body: Text | str, *, yes: str, no: str) -> None:
+        """Ask another question in the same dialog (the situation changed).
+
+        The answer still goes to the callback the dialog was pushed with.
+        """
+        self._title, self._body, self._yes, self._no = title, body, yes, no
+        if not self.is_mounted:
+            return
+        self.query_one(".dialog", Vertical).border_title = title
+        self.query_one(".dialog-text", Static).update(body)
+        self.query_one("#question-yes", Button).label = yes
+        self.query_one("#question-no", Button).label = no
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "question-yes")
