@@ -49,14 +49,6 @@ from common import (
 )
 
 from omar_tui.simulator import Simulator
-from omar_tui.simulator import server as simulator_server
-
-# The simulator's handler leaves Nagle's algorithm on: its reply goes out as
-# two writes (headers, body), and the second waits for the client's delayed
-# ACK, about 40 ms a request whoever the client is. Real servers (Tomcat and
-# the like) set TCP_NODELAY, so the benchmark does too; otherwise every
-# contender would be measured mostly waiting on that artefact.
-simulator_server._Handler.disable_nagle_algorithm = True
 
 CONTENDERS = ("omar-tui", "httpx", "curl")
 MAX_RATIO = 1.25

@@ -763,3 +763,16 @@ def test_ctrl_c_stops_the_foreground_simulator_with_exit_0(
 
     assert child.returncode == 0
     assert "Stopped." in rest
+
+
+def test_accepted_connections_have_nagle_off(sim: Simulator) -> None:
+    # With Nagle on, a reply's second write waits for the client's delayed ACK.
+    with socket.create_connection((sim.host, sim.port), timeout=5) as raw:
+        deadline = time.monotonic() + 5
+        while not sim._connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with sim._lock:
+            accepted = list(sim._connections)
+        assert accepted, raw
+        nodelay = accepted[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert nodelay != 0

@@ -113,6 +113,11 @@ class _Server(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[Any, Any]:
         sock, address = self.socket.accept()
+        # A reply goes out as two writes (headers, then body); with Nagle on,
+        # the second waits for the client's delayed ACK (~40 ms a request).
+        # Real servers set TCP_NODELAY, so the simulator does too.
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         wrapped = self.sim.ssl_context.wrap_socket(
             sock, server_side=True, do_handshake_on_connect=False
         )
