@@ -352,6 +352,51 @@ async def test_unknown_outcome_says_to_look_it_up(
     assert history.recent(limit=1)[0].outcome is Outcome.UNKNOWN
 
 
+async def test_bytes_whose_last_attempt_is_unknown_need_a_yes_to_go_again(
+    make_app, simulator: Simulator, history: History, pending: Path
+) -> None:
+    import hashlib
+
+    sha = hashlib.sha256((pending / "a_good.csv").read_bytes()).hexdigest()
+    record = history.begin(
+        environment="sim",
+        base_url=simulator.base_url,
+        local_path=str(pending / "a_good.csv"),
+        name_sent="a_good.csv",
+        bytes=10,
+        sha256=sha,
+    )
+    history.finish(record, outcome=Outcome.UNKNOWN, message="cut off")
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        assert by_name(pilot, "a_good.csv").state is FileState.UNKNOWN
+        await highlight(pilot, "a_good.csv")
+        panel = main_screen(pilot).query_one("#checks", ChecksPanel)
+        assert "may have reached OMAR-Online" in panel.text
+
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        body = str(pilot.app.screen.query_one(".dialog-text").render())
+        assert "may have reached OMAR-Online" in body
+        assert "OMAR-Online" in pilot.app.screen.query_one(".dialog").border_title
+        await pilot.press("enter")  # the focus is on "Skip them"
+        await send_done(pilot)
+        assert simulator.received == []
+        assert "look them up in OMAR-Online first" in log_text(pilot)
+
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        await pilot.press("shift+tab", "enter")  # "Send anyway"
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
+        await pilot.press("enter")
+        await send_done(pilot)
+        assert by_name(pilot, "a_good.csv").state is FileState.ACCEPTED
+
+    assert [r.original_name for r in simulator.received] == ["a_good.csv"]
+    assert history.recent(limit=1)[0].outcome is Outcome.ACCEPTED
+
+
 async def test_folder_changes_show_up_and_the_filter_narrows(
     make_app, pending: Path
 ) -> None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from textual.worker import get_current_worker
 
 from omar_tui.core.checks import check_file
+from omar_tui.core.models import Outcome
 from omar_tui.tui.widgets.file_list import (
     FileList,
     PendingFile,
@@ -154,15 +155,23 @@ class FolderListing:
         """Check one file; the bytes are not kept."""
         app = self.screen.omar
         report = check_file(file.path, limits=app.settings.limits, pending_root=root)
-        prior = None
+        prior = unknown = None
         if report.sha256 is not None:
-            prior = app.history.find_accepted(report.sha256, environment)
+            # One query for most files: bytes never sent have no record at all.
+            latest = app.history.find_latest(report.sha256, environment)
+            if latest is not None and latest.outcome is Outcome.ACCEPTED:
+                prior = latest
+            elif latest is not None:
+                prior = app.history.find_accepted(report.sha256, environment)
+                if latest.outcome is Outcome.UNKNOWN:
+                    unknown = latest
         size = report.size if report.size is not None else file.size
         mtime = report.mtime if report.mtime is not None else file.mtime
         return replace(
             file,
             report=replace(report, data=None),
             accepted_before=prior,
+            unknown_before=unknown,
             size=size,
             mtime=mtime,
         )

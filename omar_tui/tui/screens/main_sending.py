@@ -93,6 +93,9 @@ class SendController:
             app.settings,
             say=upload_log.add,
             fault=upload_log.add_error,
+            history=app.history,
+            environment=self.screen.environment().name,
+            changed=self.table.refresh_file,
         )
         try:
             plan = await planner.plan(files)
@@ -281,6 +284,7 @@ class SendController:
         for other in table.files.values():
             if other.report is not None and other.report.sha256 == result.sha256:
                 other.accepted_before = result
+                other.unknown_before = None
                 table.refresh_file(other)
 
     def _on_send_event(self, event: SendEvent) -> None:

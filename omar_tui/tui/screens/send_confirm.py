@@ -27,7 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from omar_tui.core.checks import check_file, suggest_short_name
-from omar_tui.core.models import CheckReport
+from omar_tui.core.models import CheckReport, Outcome
 from omar_tui.core.settings import Settings
 from omar_tui.tui.widgets.file_list import PendingFile, format_size
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from omar_tui.core.connection import Target
+    from omar_tui.core.history import History
 
 MAX_LISTED = 200
 """Files named one by one in the dialog; the rest are counted."""
@@ -272,6 +273,10 @@ class SendPlanner:
         settings: Limits and the pending folder, for re-checking files.
         say: Writes a line to the upload log.
         fault: Writes a fault (title, hint) to the upload log.
+        history: Looked up afresh for every file: bytes accepted, or whose
+            last attempt ended unknown, since the folder was checked.
+        environment: The environment the files go to (history lookups).
+        changed: Redraws a file whose row the lookup changed.
     """
 
     def __init__(
@@ -281,17 +286,24 @@ class SendPlanner:
         *,
         say: Callable[[str], None],
         fault: Callable[[str, str], None],
+        history: History | None = None,
+        environment: str = "",
+        changed: Callable[[PendingFile], None] | None = None,
     ) -> None:
         self.app = app
         self.settings = settings
         self._say = say
         self._fault = fault
+        self._history = history
+        self._environment = environment
+        self._changed = changed
 
     async def plan(self, files: list[PendingFile]) -> list[Planned]:
         """Decide, with the operator, what goes and under which name."""
         plan: list[Planned] = []
         blocked: list[Planned] = []
         resends: list[Planned] = []
+        unknowns: list[Planned] = []
         for file in files:
             report = file.report
             if report is None or report.sha256 is None:
@@ -311,6 +323,9 @@ class SendPlanner:
             if report.blocked:
                 blocked.append(item)
                 item.note = reasons(report)
+            self._look_up(file, item.sha256)
+            if file.unknown_before is not None:
+                unknowns.append(item)
             if file.accepted_before is not None:
                 resends.append(item)
             plan.append(item)
@@ -321,6 +336,7 @@ class SendPlanner:
                 "These files break a rule and are normally not sent:",
                 blocked,
                 "Send anyway",
+                _blocked_detail,
             ):
                 for item in blocked:
                     item.override_block = True
@@ -329,6 +345,28 @@ class SendPlanner:
                 plan = [p for p in plan if p not in blocked]
                 self._say(f"{len(blocked)} blocked file(s) not sent.")
 
+        unknowns = [p for p in unknowns if p in plan]
+        if unknowns:
+            if await self._override(
+                "Outcome unknown: check OMAR-Online first",
+                "The last attempt to send these exact bytes may have reached "
+                "OMAR-Online: its outcome is unknown. Look each file up in "
+                "OMAR-Online (by name and time) first; sending again could "
+                "deliver the same data twice.",
+                unknowns,
+                "Send anyway",
+                _unknown_detail,
+            ):
+                for item in unknowns:
+                    item.allow_resend = True
+                    item.note = _noted(item.note, "last outcome unknown: sent anyway")
+            else:
+                plan = [p for p in plan if p not in unknowns]
+                self._say(
+                    f"{len(unknowns)} file(s) whose last outcome is unknown not "
+                    "sent: look them up in OMAR-Online first."
+                )
+
         resends = [p for p in resends if p in plan]
         if resends:
             if await self._override(
@@ -336,14 +374,31 @@ class SendPlanner:
                 "These exact bytes were already accepted in this environment:",
                 resends,
                 "Send again",
+                _accepted_detail,
             ):
                 for item in resends:
                     item.allow_resend = True
-                    item.note = "already accepted: sent again"
+                    item.note = _noted(item.note, "already accepted: sent again")
             else:
                 plan = [p for p in plan if p not in resends]
                 self._say(f"{len(resends)} already accepted file(s) not sent.")
         return plan
+
+    def _look_up(self, file: PendingFile, sha256: str) -> None:
+        """Bring the file's earlier acceptance and unknown attempt up to date."""
+        if self._history is None:
+            return
+        latest = self._history.find_latest(sha256, self._environment)
+        unknown = None
+        if latest is not None and latest.outcome is Outcome.UNKNOWN:
+            unknown = latest
+        accepted = file.accepted_before
+        if latest is not None and latest.outcome is Outcome.ACCEPTED:
+            accepted = latest
+        if (unknown, accepted) != (file.unknown_before, file.accepted_before):
+            file.unknown_before, file.accepted_before = unknown, accepted
+            if self._changed is not None:
+                self._changed(file)
 
     async def confirm(self, plan: list[Planned], target: Target) -> bool:
         """The last look: every file, the environment and the address."""
@@ -398,23 +453,50 @@ class SendPlanner:
         return await asyncio.to_thread(self.recheck, item)
 
     async def _override(
-        self, title: str, intro: str, items: list[Planned], yes: str
+        self,
+        title: str,
+        intro: str,
+        items: list[Planned],
+        yes: str,
+        detail: Callable[[Planned], str],
     ) -> bool:
+        """One question for a group of files; the safe answer has the focus."""
         body = Text(intro + "\n", style="bold")
         for item in items[:MAX_NAMED]:
             body.append(f"\n{item.file.label}", style="bold")
-            prior = item.file.accepted_before
-            if item.note:
-                body.append(f"\n  {item.note}")
-            elif prior is not None:
-                when = prior.finished_at or prior.started_at
-                body.append(f"\n  accepted {when}, File Id {prior.file_id}")
+            body.append(f"\n  {detail(item)}")
         if len(items) > MAX_NAMED:
             body.append(f"\n... and {len(items) - MAX_NAMED} more")
         answer: bool = await self.app.push_screen_wait(
             ConfirmScreen(title, body, yes=yes, no="Skip them")
         )
         return answer
+
+
+def _blocked_detail(item: Planned) -> str:
+    return item.note
+
+
+def _unknown_detail(item: Planned) -> str:
+    last = item.file.unknown_before
+    if last is None:
+        return ""
+    return (
+        f"last attempt {last.started_at} as {last.name_sent} "
+        f"(history record {last.id}): outcome unknown"
+    )
+
+
+def _accepted_detail(item: Planned) -> str:
+    prior = item.file.accepted_before
+    if prior is None:
+        return ""
+    when = prior.finished_at or prior.started_at
+    return f"accepted {when}, File Id {prior.file_id}"
+
+
+def _noted(note: str, more: str) -> str:
+    return f"{note}; {more}" if note else more
 
 
 def reasons(report: CheckReport) -> str:

@@ -132,6 +132,16 @@ def _earlier(file: PendingFile) -> list[RenderableType]:
         lines.append(text)
         if result.outcome is not Outcome.ACCEPTED and result.message:
             lines.append(Text(f"    {result.message}"))
+    last = file.unknown_before
+    if last is not None and (result is None or not result.id):
+        lines.append(
+            Text(
+                f"[?] The last attempt to send these bytes ({last.started_at}, as "
+                f"{last.name_sent}) may have reached OMAR-Online: its outcome is "
+                "unknown. Look it up there before sending again.",
+                style="bold yellow",
+            )
+        )
     prior = file.accepted_before
     if prior is not None:
         when = prior.finished_at or prior.started_at

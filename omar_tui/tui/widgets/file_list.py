@@ -94,6 +94,9 @@ class PendingFile:
     report: CheckReport | None = None
     accepted_before: Submission | None = None
     """An earlier acceptance of the same bytes in the active environment."""
+    unknown_before: Submission | None = None
+    """The last attempt at these bytes in the active environment, if it ended
+    unknown: it may have reached OMAR-Online, so a resend needs a "yes"."""
     last_result: Submission | None = None
     """What happened when this file was sent in this run."""
     sending: bool = False
@@ -110,6 +113,8 @@ class PendingFile:
             return FileState.CHECKING
         if self.report.blocked:
             return FileState.BLOCKED
+        if self.unknown_before is not None:
+            return FileState.UNKNOWN
         if self.accepted_before is not None:
             return FileState.SENT_BEFORE
         if self.report.findings:
