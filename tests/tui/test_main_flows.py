@@ -60,6 +60,82 @@ async def test_lists_files_with_their_states(make_app, history: History) -> None
         assert "days left" in header.plain
 
 
+async def test_the_certificate_is_read_only_after_the_first_frame(
+    make_app, monkeypatch
+) -> None:
+    from omar_tui.tui.screens.main import READING_CERTIFICATE, MainScreen
+
+    drawn: list[str] = []
+    seen_at_start: list[list[str]] = []
+    render = OmarHeader.render
+    load = MainScreen.load_certificate
+
+    def recording_render(self: OmarHeader):
+        drawn.append(self.plain)
+        return render(self)
+
+    def recording_load(self: MainScreen):
+        seen_at_start.append(list(drawn))
+        return load(self)
+
+    monkeypatch.setattr(OmarHeader, "render", recording_render)
+    monkeypatch.setattr(MainScreen, "load_certificate", recording_load)
+    async with make_app().run_test(size=SIZE) as pilot:
+        header = main_screen(pilot).query_one("#header", OmarHeader)
+        await wait_until(pilot, lambda: "Demo Operator" in header.plain)
+
+    (before,) = seen_at_start
+    assert before, "the certificate worker started before the first frame"
+    assert READING_CERTIFICATE in before[0]
+
+
+FIRST_FRAME_SCRIPT = """
+import asyncio, sys
+from pathlib import Path
+from omar_tui.core.history import History
+from omar_tui.core.paths import AppPaths
+from omar_tui.core.settings import Settings
+from omar_tui.tui.app import OmarApp
+from omar_tui.tui.widgets.header import OmarHeader
+
+first: list[bool] = []
+render = OmarHeader.render
+def recording(self):
+    first.append("cryptography" in sys.modules)
+    return render(self)
+OmarHeader.render = recording
+
+async def main() -> None:
+    paths = AppPaths.resolve().ensure()
+    settings = Settings(cert=Path(sys.argv[1]), key=Path(sys.argv[2]))
+    with History(paths.history_db) as history:
+        app = OmarApp(paths, settings, history)
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(500):
+                if "cryptography" in sys.modules:
+                    break
+                await pilot.pause(0.01)
+    print(first[0], "cryptography" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_the_first_frame_is_drawn_before_cryptography_loads(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    import os
+
+    env = {**os.environ, "OMAR_TUI_CONFIG_DIR": str(tmp_path / "cfg")}
+    files = simulator.files
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_SCRIPT, str(files.client_cert),
+         str(files.client_key)],
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    )  # fmt: skip
+    assert out.stdout.split() == ["False", "True"]
+
+
 async def test_checks_panel_shows_findings_hash_and_earlier_acceptance(
     make_app, history: History, pending: Path
 ) -> None:

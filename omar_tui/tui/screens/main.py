@@ -47,6 +47,8 @@ log = logging.getLogger("omar_tui.tui")
 FILTER_DEBOUNCE = 0.2
 FILTER_DEBOUNCE_FROM = 2000
 """With this many files or more, the filter waits for a pause in the typing."""
+READING_CERTIFICATE = "reading certificate..."
+"""The header's certificate part until the certificate worker has run."""
 
 
 class MainScreen(Screen[None]):
@@ -224,8 +226,10 @@ class MainScreen(Screen[None]):
         self.query_one("#checks", ChecksPanel).border_title = "Checks"
         self.query_one("#log", UploadLog).border_title = "Upload log"
         self.update_header()
+        self.update_header(subject=None, cert_note=READING_CERTIFICATE)
         self.query_one("#files", FileList).focus()
-        self.load_certificate()
+        # After the first frame: reading it loads ``cryptography`` (~20 ms).
+        self.call_after_refresh(self.load_certificate)
         self.listing.start()
         self.set_interval(POLL_SECONDS, self.listing.poll)
 
@@ -256,7 +260,8 @@ class MainScreen(Screen[None]):
     def load_certificate(self) -> None:
         """Read the certificate's subject and expiry off the UI thread.
 
-        ``cryptography`` is loaded here, after the first frame is drawn.
+        ``cryptography`` is loaded here; ``on_mount`` starts this only after
+        the first frame is drawn, so start-up does not wait for it.
         """
         from omar_tui.tui.screens.certificate import header_certificate
 
@@ -479,6 +484,7 @@ class MainScreen(Screen[None]):
         self._previews.clear()
         self.listing.recursive = saved.include_subfolders
         self.update_header()
+        self.update_header(subject=None, cert_note=READING_CERTIFICATE)
         self.load_certificate()
         self.listing.start(full=True)
 
