@@ -436,3 +436,43 @@ def test_open_database_file_is_tightened(db: Path) -> None:
 def test_wal_mode(hist: History, db: Path) -> None:
     with sqlite3.connect(db) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_finish_without_fsync_is_flushed_by_the_next_begin_or_sync(
+    hist: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    sync_level = "PRAGMA synchronous"
+
+    first = begin(hist)
+    hist.finish(first, outcome=Outcome.ACCEPTED, file_id="1", durable=False)
+    assert hist._conn.execute(sync_level).fetchone()[0] == 2  # FULL again
+    assert hist._unsynced
+
+    begin(hist, "b.csv", sha="b" * 64)  # a FULL commit syncs the whole log
+    assert not hist._unsynced
+    hist.sync()
+    assert synced == []
+
+    hist.finish(first + 1, outcome=Outcome.REJECTED, durable=False)
+    hist.sync()
+    assert len(synced) == 1 and not hist._unsynced
+
+    hist.finish(begin(hist, "c.csv", sha="c" * 64), outcome=Outcome.FAILED)
+    hist.close()  # nothing left to flush: a durable finish synced itself
+    assert len(synced) == 1
+
+
+def test_close_flushes_a_finish_without_fsync(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    h = History(db)
+    h.finish(begin(h), outcome=Outcome.ACCEPTED, file_id="7", durable=False)
+    h.close()
+    assert len(synced) == 1
+    with History(db) as again:
+        assert again.recent(1)[0].file_id == "7"

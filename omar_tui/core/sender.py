@@ -150,6 +150,12 @@ class Sender:
         tb: TracebackType | None,
     ) -> None:
         await self._client.__aexit__(exc_type, exc, tb)
+        try:
+            self.history.sync()  # the batch's last results, on disk now
+        except HistoryError as error:
+            log.error("history not saved to disk: %s %s", error.title, error.hint)
+            if exc is None:
+                raise
 
     # -- stopping -----------------------------------------------------------
 
@@ -466,6 +472,8 @@ class Sender:
                 saved_as=saved_as,
                 server_size=server_size,
                 raw_reply=raw_reply,
+                # Flushed by the next begin() or at the batch's end (__aexit__).
+                durable=False,
             )
         except HistoryError as exc:
             assert self._open_record is not None
