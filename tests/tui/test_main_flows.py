@@ -629,3 +629,58 @@ async def test_the_file_list_keeps_its_place_among_twenty_thousand_files() -> No
         table.drop([Path("/p/m_39996.csv")])
         table.set_filter("")
         assert table.row_count == 20_001
+
+
+async def test_the_file_list_redraws_only_rows_that_changed_on_screen(
+    monkeypatch,
+) -> None:
+    from dataclasses import replace
+
+    from textual.app import App, ComposeResult
+
+    from omar_tui.core.models import CheckReport
+    from omar_tui.tui.widgets.file_list import FileList, PendingFile
+
+    def pending(name: str) -> PendingFile:
+        return PendingFile(path=Path("/p") / name, label=name, size=1, mtime=0.0)
+
+    class ListApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FileList(id="files")
+
+    built: list[str] = []
+    row = FileList._row
+
+    def counting_row(self: FileList, file: PendingFile, width: int):
+        built.append(file.label)
+        return row(self, file, width)
+
+    monkeypatch.setattr(FileList, "_row", counting_row)
+    app = ListApp()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(FileList)
+        table.focus()
+        table.put(pending(f"f_{i:04d}.csv") for i in range(1000))
+        await pilot.pause()
+        assert 0 < len(built) < 30  # only the rows on screen were drawn
+
+        def checked_copy(file: PendingFile) -> PendingFile:
+            report = CheckReport(file.path, file.label, (), size=1)
+            return replace(file, report=report)
+
+        # A batch of checks for rows below the screen: nothing is drawn again.
+        built.clear()
+        table.put(checked_copy(f) for f in table.shown()[500:700])
+        await pilot.pause()
+        assert built == []
+
+        # One row on screen changes: that row alone is built again.
+        table.put([checked_copy(table.shown()[3])])
+        await pilot.pause()
+        assert built == ["f_0003.csv"]
+
+        # The cursor moves: the two rows whose look changed.
+        built.clear()
+        await pilot.press("down")
+        await pilot.pause()
+        assert sorted(built) == ["f_0000.csv", "f_0001.csv"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -215,6 +215,8 @@ STATE_WIDTH = 21
 SIZE_WIDTH = 9
 AGE_WIDTH = 5
 MIN_NAME_WIDTH = 12
+STRIP_CACHE_ROWS = 2000
+"""Rows whose drawn line is kept; more than a few screens' worth is dropped."""
 
 
 def _sort_key(file: PendingFile) -> str:
@@ -292,6 +294,9 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
         self._rows: list[PendingFile] = []
         self._index: dict[Path, int] = {}
         self._highlighted: Path | None = None
+        self._strips: dict[Path | None, tuple[tuple[object, ...], Strip]] = {}
+        """The last strip drawn per row (``None``: the header), with what it
+        showed; a row is built again only when that changes."""
 
     # -- reading --------------------------------------------------------------
 
@@ -322,6 +327,7 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
         current = self.highlighted
         added = False
         removed = False
+        updated: list[int] = []
         for file in files:
             self.files[file.path] = file
             index = self._index.get(file.path)
@@ -333,13 +339,18 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
                 added = True
             else:
                 self._rows[index] = file
+                updated.append(index)
         if removed:
             self._rows = [f for f in self._rows if self.matches(f)]
         if added or removed:
             self._rows.sort(key=_sort_key)  # nearly sorted already: fast
             self._reindex(current)
         else:
-            self.refresh()
+            # Rows stayed in place: redraw only those on screen, if any.
+            top, bottom = self.visible_rows()
+            for index in updated:
+                if top <= index < bottom:
+                    self.refresh_line(index + 1)  # virtual y: header is line 0
             self._announce()
 
     def refresh_file(self, file: PendingFile) -> None:
@@ -409,6 +420,11 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
             self._highlighted = path
             self.post_message(self.Highlighted(self, file))
 
+    def visible_rows(self) -> tuple[int, int]:
+        """Indexes of the first row on screen and of the one after the last."""
+        top = int(self.scroll_offset.y)
+        return top, min(len(self._rows), top + self._body_height())
+
     def _body_height(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
 
@@ -455,7 +471,7 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
         width = self.scrollable_content_region.width
         if y == 0:
             style = self.get_component_rich_style("file-list--header")
-            return self._strip(self._header(width), width, style)
+            return self._cached(None, (width, style), lambda: self._header(width))
         index = y - 1 + int(self.scroll_offset.y)
         if index >= len(self._rows):
             return Strip.blank(width, self.rich_style)
@@ -467,7 +483,32 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
             style = self.get_component_rich_style("file-list--marked")
         else:
             style = self.rich_style
-        return self._strip(self._row(file, width), width, style)
+        # Everything the row shows: the strip is rebuilt only when it changes.
+        shown = (
+            width,
+            style,
+            file.label,
+            file.marked,
+            file.state,
+            file.size,
+            format_age(file.mtime),
+        )
+        return self._cached(file.path, shown, lambda: self._row(file, width))
+
+    def _cached(
+        self, key: Path | None, shown: tuple[object, ...], build: Callable[[], Text]
+    ) -> Strip:
+        cached = self._strips.get(key)
+        if cached is not None and cached[0] == shown:
+            return cached[1]
+        if len(self._strips) > STRIP_CACHE_ROWS:
+            self._strips.clear()  # rows scrolled past long ago
+        width = shown[0]
+        style = shown[1]
+        assert isinstance(width, int) and isinstance(style, Style)
+        strip = self._strip(build(), width, style)
+        self._strips[key] = (shown, strip)
+        return strip
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         text.truncate(width, overflow="ellipsis", pad=True)
