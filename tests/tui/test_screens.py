@@ -406,6 +406,28 @@ async def test_settings_validation_shows_plain_messages(setup, tmp_path) -> None
     assert app.results[0].limits.warn_bytes == 400_000
 
 
+async def test_settings_arrow_keys_never_change_the_environment(setup) -> None:
+    from textual.widgets import Select
+
+    app = settings_app(setup)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        select = app.screen.query_one("#environment", Select)
+        assert not isinstance(app.focused, Select)  # not where a stray key lands
+
+        select.focus()
+        await pilot.press("down", "down", "up", "down")
+        await pilot.pause()
+        assert not select.expanded and select.value == "sim"
+
+        await pilot.press("enter")  # Enter opens the menu...
+        await pilot.pause()
+        assert select.expanded
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not select.expanded and select.value == "sim"
+
+
 async def test_settings_escape_with_changes_asks_first(setup) -> None:
     setup.paths.ensure()
     setup.paths.settings_file.write_text('environment = "test"\n')

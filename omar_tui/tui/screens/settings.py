@@ -253,6 +253,20 @@ class ConfirmDiscard(ModalScreen[bool]):
 # --- the screen --------------------------------------------------------------
 
 
+class ChoiceSelect(Select[str], inherit_bindings=False):
+    """A drop-down that opens on Enter (or Space) only, never on an arrow key.
+
+    Textual's Select opens on Up and Down too: an operator scrolling the
+    form with the arrows would land in the environment menu, a step away
+    from switching to production. Here the arrows pass to the form, which
+    scrolls; a choice takes Enter to open the menu and Enter to pick.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,space", "show_overlay", "Open the choices", show=False),
+    ]
+
+
 class SettingsScreen(Screen[Settings | None]):
     """Edit, validate, test and save the settings.
 
@@ -326,7 +340,7 @@ class SettingsScreen(Screen[Settings | None]):
             yield Static("Server", classes="section")
             with Horizontal(classes="row"):
                 yield Label("Environment")
-                yield Select(
+                yield ChoiceSelect(
                     self._env_options(),
                     value=s.environment,
                     allow_blank=False,
@@ -390,7 +404,9 @@ class SettingsScreen(Screen[Settings | None]):
     ) -> ComposeResult:
         with Horizontal(classes="row"):
             yield Label(CHOICE_FIELDS[name])
-            yield Select(options, value=value, allow_blank=False, compact=True, id=name)
+            yield ChoiceSelect(
+                options, value=value, allow_blank=False, compact=True, id=name
+            )
         yield self._error(name)
 
     @staticmethod
@@ -403,7 +419,8 @@ class SettingsScreen(Screen[Settings | None]):
         table.add_column("Base URL", key="url")
         self._fill_envs()
         self._initial = self._snapshot()
-        self.query_one("#environment", Select).focus()
+        # Not on the environment: a stray key there must not change it.
+        self.query_one("#cert", Input).focus()
 
     # -- environments
 
