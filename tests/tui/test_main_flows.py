@@ -684,3 +684,18 @@ async def test_the_file_list_redraws_only_rows_that_changed_on_screen(
         await pilot.press("down")
         await pilot.pause()
         assert sorted(built) == ["f_0000.csv", "f_0001.csv"]
+
+
+async def test_the_footer_shows_settings_at_80_columns(make_app) -> None:
+    from textual.widgets._footer import FooterKey
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        await checked(pilot, 4)
+        await pilot.pause()
+        keys = {k.description: k for k in pilot.app.screen.query(FooterKey)}
+        assert {"Send", "History", "Settings", "Quit"} <= set(keys)
+        palette = [k for k in keys.values() if k.has_class("-command-palette")]
+        right_edge = palette[0].region.x if palette else SIZE[0]
+        for name in ("Send", "Settings", "Quit", "Help"):
+            region = keys[name].region
+            assert region.width and region.right <= right_edge, name

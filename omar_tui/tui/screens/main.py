@@ -73,6 +73,7 @@ class MainScreen(Screen[None]):
             "a",
             "mark_ready",
             "All ready",
+            show=False,  # the footer has room for Settings instead (help lists it)
             id="main.mark_ready",
             tooltip="Mark every shown file that passed all checks",
         ),
@@ -161,10 +162,9 @@ class MainScreen(Screen[None]):
             tooltip="Check settings, certificate and server step by step; no upload",
         ),
         Binding(
-            "comma,e",
+            "e,comma",
             "settings",
             "Settings",
-            show=False,
             id="main.settings",
             tooltip="Edit environments, certificate, folders, limits and network",
         ),
@@ -495,7 +495,7 @@ class MainScreen(Screen[None]):
         if action == "send":
             return not self.sending
         if action == "settings":
-            return None if self.sending else True
+            return not self.sending  # hidden during a send: room for x Stop
         return True
 
     # -- sending ----------------------------------------------------------------
