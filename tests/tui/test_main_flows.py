@@ -226,11 +226,18 @@ async def test_an_explicit_override_sends_a_blocked_file(
 ) -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         await checked(pilot, 4)
-        await pilot.press("G", "s")  # d_blocked.txt, the last file
+        await pilot.press("G")  # d_blocked.txt, the last file
+        panel = main_screen(pilot).query_one("#checks", ChecksPanel)
+        await wait_until(pilot, lambda: "d_blocked.txt" in panel.text)
+        said = " ".join(panel.text.split())
+        assert "press s, choose Send anyway in the question that follows" in said
+        await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
         assert "d_blocked.txt" in str(
             pilot.app.screen.query_one(".dialog-text").content
         )
+        yes = pilot.app.screen.query_one("#question-yes")
+        assert str(yes.label) == "Send anyway"  # what the panel told the operator
         await pilot.press("shift+tab", "enter")  # "Send anyway"
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendConfirmScreen))
         await pilot.press("enter")

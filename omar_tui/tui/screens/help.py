@@ -23,7 +23,11 @@ from textual.widgets import Static
 FILE_STATES: tuple[tuple[str, str], ...] = (
     ("ready", "Passed every check; it can be sent."),
     ("warning", "It can be sent, but read the findings first."),
-    ("blocked", "Breaks a rule; it is not sent without an explicit override."),
+    (
+        "blocked",
+        "Breaks a rule; not sent unless you press s and choose Send anyway "
+        "in the question that follows (a bad name: you type a new one).",
+    ),
     (
         "already accepted",
         "The same bytes were accepted before in this environment; "

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from omar_tui.core.models import Outcome, Severity
+from omar_tui.core.models import CheckReport, Outcome, Severity
 from omar_tui.tui.widgets.file_list import PendingFile, format_size, state_text
 
 PREVIEW_LINES = 6
@@ -88,6 +88,8 @@ def describe_file(
         return Group(*parts)
 
     parts.append(_findings(file))
+    if report.blocked:
+        parts.append(Text(how_to_send_blocked(report), style="bold"))
     parts.append(Text(f"sha256 {report.sha256 or '-'}", style="dim"))
     parts.extend(_earlier(file))
 
@@ -96,6 +98,26 @@ def describe_file(
         for number, line in enumerate(preview, 1):
             parts.append(Text(f"{number:>3} {line}", no_wrap=True, overflow="ellipsis"))
     return Group(*parts)
+
+
+def how_to_send_blocked(report: CheckReport) -> str:
+    """What sending a blocked file takes, as the send flow really asks it."""
+    from omar_tui.tui.screens.send_confirm import RENAME_RULES
+
+    if report.sha256 is None or not report.size:
+        return "Not sent: it cannot be sent as it is. Fix the file; r checks it again."
+    rules = {finding.rule for finding in report.errors}
+    if rules <= RENAME_RULES:
+        return (
+            "Not sent under this name. Press s and type a name it can go under "
+            "in the dialog that follows."
+        )
+    renamed = rules & RENAME_RULES
+    first = "type a name it can go under, then " if renamed else ""
+    return (
+        "Not sent unless you say so: press s, "
+        f"{first}choose Send anyway in the question that follows."
+    )
 
 
 def _findings(file: PendingFile) -> RenderableType:
