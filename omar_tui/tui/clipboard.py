@@ -21,7 +21,7 @@ def copy_text(app: App[object], text: str, what: str) -> None:
     """
     app.copy_to_clipboard(text)
     app.notify(
-        f"{what}: {text}\n(If your terminal does not allow OSC 52, select it here.)",
+        f"Copied to the clipboard (if your terminal allows it). The {what} is: {text}",
         title=f"Copied {what}",
         timeout=8,
     )

@@ -309,8 +309,8 @@ async def test_copy_puts_the_file_id_on_the_clipboard_and_shows_it(
         assert app.clipboard == f"FID{RECORDS - 1:06d}"
         assert (
             "Copied File Id",
-            f"File Id: FID{RECORDS - 1:06d}\n"
-            "(If your terminal does not allow OSC 52, select it here.)",
+            "Copied to the clipboard (if your terminal allows it). "
+            f"The File Id is: FID{RECORDS - 1:06d}",
         ) in app.toasts
 
 

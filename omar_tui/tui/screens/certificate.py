@@ -261,4 +261,4 @@ class CertificateScreen(Screen[None]):
         if self.summary is None:
             self.notify("The certificate has not been read.", severity="warning")
             return
-        copy_text(self.app, self.summary.fingerprint_sha256, "Fingerprint")
+        copy_text(self.app, self.summary.fingerprint_sha256, "SHA-256 fingerprint")
