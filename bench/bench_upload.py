@@ -323,9 +323,9 @@ def run(args: argparse.Namespace) -> Report:
         "Every contender runs as a subprocess, so each time includes Python (or "
         "curl) start-up and imports, as it does for an operator; the 'fixed cost' "
         "row shows how much of omar-tui's batch that is.",
-        "omar-tui also checks every file, writes two durable history commits per "
-        "file (synchronous=FULL) and takes a lock per file; the floor does none "
-        "of that.",
+        "omar-tui also checks every file, writes two history commits per file "
+        "(the first fsynced before the request leaves, the second flushed by the "
+        "next) and takes a lock per file; the floor does none of that.",
         "Each file arrived byte-identical for every contender and run (compared "
         "with the simulator's stored copies); runs that did not would have "
         "stopped the benchmark.",
