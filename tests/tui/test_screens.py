@@ -593,8 +593,9 @@ async def test_help_lists_the_bindings_of_the_screen_below(history, tmp_path) ->
         await settle(pilot)
         below = app.screen
         groups = {g.title: g.rows for g in binding_groups(below)}
-        assert "History" in groups and "Everywhere" in groups
-        history_rows = {desc: keys for keys, desc, _ in groups["History"]}
+        own = "History: this screen's keys"
+        assert list(groups)[:2] == [own, "Everywhere"]  # the screen's own first
+        history_rows = {desc: keys for keys, desc, _ in groups[own]}
         assert history_rows["Export CSV"] == "e"
         assert history_rows["Search"] == "/"
         list_rows = {desc: keys for keys, desc, _ in groups["Submission list"]}
@@ -615,6 +616,25 @@ async def test_help_lists_the_bindings_of_the_screen_below(history, tmp_path) ->
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is below
+
+
+async def test_settings_help_lists_its_own_keys_before_generic_ones(setup) -> None:
+    app = settings_app(setup)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        groups = binding_groups(app.screen)
+        first = groups[0]
+        assert first.title == "Settings: this screen's keys"
+        assert [desc for _, desc, _ in first.rows][:3] == [
+            "Save",
+            "Test connection",
+            "Back",
+        ]
+        generic = {desc for _, desc, _ in groups[-1].rows}
+        assert "Focus Next" in generic
+        assert groups[-1].title.startswith("Moving between fields")
+        assert not any(desc == "Focus Next" for _, desc, _ in first.rows)
+        assert "Input" not in [g.title for g in groups]  # a plain heading instead
 
 
 async def test_help_merges_aliases_of_one_action() -> None:

@@ -59,6 +59,15 @@ GENERIC_ACTIONS = frozenset(
     {"app.focus_next", "app.focus_previous", "screen.copy_text"}
 )
 """Keys every Textual screen has; listed after a screen's own."""
+WIDGET_TITLES: dict[str, str] = {
+    "Input": "Editing the text field with the cursor",
+    "ChoiceSelect": "The drop-down with the cursor",
+    "Select": "The drop-down with the cursor",
+}
+"""Headings for Textual's widgets, whose class names mean little to operators."""
+SCREEN_TITLE = "this screen's keys"
+"""Added to the heading of the screen's own keys, which come first."""
+GENERIC_TITLE = "Moving between fields, copying text (every screen)"
 
 
 @dataclass(slots=True)
@@ -76,6 +85,9 @@ def describe_node(node: DOMNode) -> str:
     """A heading for the keys of one node: its help title, border title or kind."""
     if isinstance(node, App):
         return "Everywhere"
+    kind = type(node).__name__
+    if kind in WIDGET_TITLES:
+        return WIDGET_TITLES[kind]
     help_title = getattr(node, "HELP_GROUP", None)
     if isinstance(help_title, str) and help_title:
         return help_title
@@ -119,13 +131,20 @@ def binding_groups(screen: Screen[Any]) -> list[KeyGroup]:
         if binding.tooltip:
             groups[node_id].details.setdefault(description, binding.tooltip)
 
-    # Textual's own focus and copy keys go after the ones this tool defines.
-    ordered = sorted(rows.items(), key=lambda item: item[0][1] in GENERIC_ACTIONS)
-    for slot, keys in ordered:
-        groups[slot[0]].rows.append(
-            (" / ".join(keys), descriptions[slot], enabled[slot])
-        )
-    return [group for group in groups.values() if group.rows]
+    # Textual's own focus and copy keys go in a group of their own, last.
+    generic = KeyGroup(GENERIC_TITLE)
+    for slot, keys in rows.items():
+        group = generic if slot[1] in GENERIC_ACTIONS else groups[slot[0]]
+        group.rows.append((" / ".join(keys), descriptions[slot], enabled[slot]))
+
+    # The screen's own keys first, then those that work everywhere, then the
+    # focused widget's (a text field's editing keys are many and generic).
+    screen_group = groups.pop(id(screen), None)
+    app_group = groups.pop(id(app), None)
+    if screen_group is not None:
+        screen_group.title = f"{screen_group.title}: {SCREEN_TITLE}"
+    ordered = [screen_group, app_group, *groups.values(), generic]
+    return [group for group in ordered if group is not None and group.rows]
 
 
 def _words(name: str) -> str:
