@@ -220,8 +220,9 @@ async def test_history_detail_shows_every_field_and_the_reply(
         assert isinstance(screen, SubmissionDetailScreen)
         assert screen.submission.id == RECORDS - 1
         fields = text_of(screen.query_one("#detail-fields", Static))
-        for text in ("FID000449", "saved_449.csv", "1449", f"{RECORDS - 1:064x}"):
+        for text in ("FID000449", "saved_449.csv", "1,449", f"{RECORDS - 1:064x}"):
             assert text in fields
+        assert "1449" not in fields  # sizes read as everywhere else: 1,449
         raw = text_of(screen.query_one("#detail-raw", Static))
         assert "<html><b>File Id</b> FID000449</html>" in raw
 

@@ -42,6 +42,8 @@ FIELD_LABELS: dict[str, str] = {
     "moved_to": "Moved to",
 }
 """Plain labels for the record's fields; a field missing here shows its name."""
+BYTE_FIELDS = frozenset({"bytes", "server_size"})
+"""Sizes, written with thousands separators."""
 
 OUTCOME_STYLES: dict[Outcome, str] = {
     Outcome.ACCEPTED: "bold green",
@@ -71,8 +73,8 @@ def outcome_advice(submission: Submission) -> str:
         return "Rejected by OMAR-Online: read the message, fix the file, send again."
     if submission.size_mismatch:
         return (
-            f"The server reported {submission.server_size} bytes but "
-            f"{submission.bytes} were sent: check the file in OMAR-Online."
+            f"The server reported {submission.server_size or 0:,} bytes but "
+            f"{submission.bytes:,} were sent: check the file in OMAR-Online."
         )
     return ""
 
@@ -92,8 +94,10 @@ def field_rows(submission: Submission) -> list[tuple[str, str]]:
             continue
         value = getattr(submission, item.name)
         text = "" if value is None else str(value)
+        if item.name in BYTE_FIELDS and isinstance(value, int):
+            text = f"{value:,}"  # as the file list and the CLI write sizes
         if item.name == "server_size" and submission.size_mismatch:
-            text += f"  (differs from the {submission.bytes} bytes sent)"
+            text += f"  (differs from the {submission.bytes:,} bytes sent)"
         rows.append((FIELD_LABELS.get(item.name, item.name), text))
     return rows
 
