@@ -535,7 +535,9 @@ class Sender:
         path: Path | None = None,
         submission: Submission | None = None,
     ) -> None:
-        log.info("%s: %s", kind.value, message)
+        # The client already logs each request; progress notes are detail.
+        level = logging.DEBUG if kind is EventKind.SENDING else logging.INFO
+        log.log(level, "%s: %s", kind.value, message)
         if self._listener is not None:
             self._listener(SendEvent(kind, message, path, submission))
 
