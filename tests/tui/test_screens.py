@@ -609,6 +609,9 @@ async def test_help_lists_the_bindings_of_the_screen_below(history, tmp_path) ->
         text = text_of(app.screen.query_one("#help-keys", Static))
         for binding in HistoryScreen.BINDINGS:
             assert binding.description in text  # type: ignore[union-attr]
+        # Headings do not widen the key column: descriptions sit near their keys.
+        (search,) = [ln for ln in text.splitlines() if ln.lstrip().startswith("/ ")]
+        assert search.index("Search") < 16
         states = text_of(app.screen.query_one("#help-states", Static))
         assert "outcome unknown" in states and "already accepted" in states
         outcomes = text_of(app.screen.query_one("#help-outcomes", Static))

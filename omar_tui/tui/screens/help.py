@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -154,14 +155,20 @@ def _words(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _keys_table(groups: list[KeyGroup]) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(no_wrap=True, style="bold")
-    table.add_column()
+def _keys_table(groups: list[KeyGroup]) -> Group:
+    """One heading and one key table per group.
+
+    A heading in the key column of one shared table would widen that column
+    for every row, pushing the descriptions off to the right.
+    """
+    parts: list[RenderableType] = []
     for number, group in enumerate(groups):
         if number:
-            table.add_row("", "")
-        table.add_row(Text(group.title, style="underline"), "")
+            parts.append(Text(""))
+        parts.append(Text(group.title, style="underline"))
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True, style="bold")
+        table.add_column()
         for keys, description, is_enabled in group.rows:
             note = "" if is_enabled else " (not available now)"
             line = Text(description, style="bold" if is_enabled else "dim")
@@ -170,7 +177,8 @@ def _keys_table(groups: list[KeyGroup]) -> Table:
                 line.append(f": {detail}", style="" if is_enabled else "dim")
             line.append(note, style="dim")
             table.add_row(keys, line)
-    return table
+        parts.append(table)
+    return Group(*parts)
 
 
 def _terms_table(title: str, terms: tuple[tuple[str, str], ...]) -> Table:
