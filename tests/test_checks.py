@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from omar_tui.core import checks
 from omar_tui.core.checks import (
     RULES,
     check_content,
     check_file,
     check_name,
+    csv_fields,
+    reading,
     suggest_short_name,
 )
 from omar_tui.core.models import CheckReport, Finding, Limits, Severity
@@ -348,7 +349,7 @@ def test_read_error_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     def broken(*args: object, **kwargs: object) -> bytes:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(checks, "_read_capped", broken)
+    monkeypatch.setattr(reading, "_read_capped", broken)
     assert rules(check_file(path)) == {"file-unreadable"}
 
 
@@ -601,8 +602,8 @@ def test_the_field_count_fast_path_agrees_with_counting_line_by_line() -> None:
 
     def slow(body: bytes) -> list[Finding]:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(checks, "_same_comma_counts", lambda _body: False)
-            return checks._check_fields(body)
+            patch.setattr(csv_fields, "_same_comma_counts", lambda _body: False)
+            return csv_fields.check_fields(body)
 
     pieces = [b"a,b,c", b"1,2,3", b"x,y", b"", b"  ", b"solo", b",,", b"\t1,2,3 "]
     ends = [b"\n", b"\r\n", b"\r"]
@@ -612,7 +613,7 @@ def test_the_field_count_fast_path_agrees_with_counting_line_by_line() -> None:
         for _ in range(chooser.randint(0, 2)):
             rows.insert(chooser.randint(0, len(rows)), chooser.choice(pieces))
         body = b"".join(row + chooser.choice(ends[:2] * 4 + ends) for row in rows)
-        assert checks._check_fields(body) == slow(body), body
+        assert csv_fields.check_fields(body) == slow(body), body
 
 
 # --- capping -----------------------------------------------------------------------

@@ -25,8 +25,7 @@ from reliability_helpers import (
     write_settings,
 )
 
-from omar_tui.core import checks
-from omar_tui.core.checks import check_file
+from omar_tui.core.checks import check_file, reading
 from omar_tui.errors import ExitCode
 from omar_tui.simulator import Simulator
 
@@ -102,7 +101,7 @@ def test_unreadable_file_is_blocked(
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(name, flags, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(checks.os, "open", refuse)  # root can read anything
+    monkeypatch.setattr(reading.os, "open", refuse)  # root can read anything
     code, records, err = run_json(
         capsys, "submit", "--json", *connection(simulator), str(path)
     )
