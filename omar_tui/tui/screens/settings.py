@@ -419,8 +419,10 @@ class SettingsScreen(Screen[Settings | None]):
         table.add_column("Base URL", key="url")
         self._fill_envs()
         self._initial = self._snapshot()
-        # Not on the environment: a stray key there must not change it.
-        self.query_one("#cert", Input).focus()
+        # On the form itself: arrows scroll it, Tab enters the fields. Not on
+        # the environment, nor on a text field (whose text a stray key
+        # would replace): no single key changes anything from here.
+        self.query_one("#settings-form", VerticalScroll).focus()
 
     # -- environments
 
