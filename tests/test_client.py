@@ -699,16 +699,16 @@ async def test_proxy_from_the_environment_is_used(
 
 
 def test_certificate_probe(simulator: Simulator) -> None:
-    from omar_tui.core.client import _probe_refuses_certificate
+    from omar_tui.core.network_errors import probe_refuses_certificate
 
     ca = simulator.files.ca_cert
     bare = build_ssl_context(ca_bundle=ca, identity=None, passphrase=None)
     identity, _ = identities(simulator.files)["pem"]
     good = build_ssl_context(ca_bundle=ca, identity=identity, passphrase=None)
     port = simulator.port
-    assert _probe_refuses_certificate(bare, "127.0.0.1", port, 5.0) is True
+    assert probe_refuses_certificate(bare, "127.0.0.1", port, 5.0) is True
     # Accepted: the server waits for a request, and the probe gives up.
-    assert _probe_refuses_certificate(good, "127.0.0.1", port, 0.2) is False
+    assert probe_refuses_certificate(good, "127.0.0.1", port, 0.2) is False
 
 
 async def test_dropped_session_without_certificate_trouble_is_a_connection_fault() -> (

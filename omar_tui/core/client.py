@@ -16,18 +16,19 @@ did arrive is a duplicate in CAISO's settlement data:
 
 Redirects are never followed automatically: an upload that is redirected and
 re-sent is exactly the duplicate this module exists to prevent.
+
+The pieces that are not the conversation itself live beside it:
+:mod:`~omar_tui.core.multipart` (the upload body that counts what left),
+:mod:`~omar_tui.core.network_errors` (naming a fault for the operator) and
+:mod:`~omar_tui.core.proxies` (proxies from the environment).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import socket
 import ssl
 import time
-import urllib.request
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -37,43 +38,35 @@ import httpx
 
 from omar_tui import __version__
 from omar_tui.core.models import Receipt, ReceiptKind
+from omar_tui.core.multipart import MultipartBody
+from omar_tui.core.network_errors import (
+    CERT_REFUSED_HINT,
+    chain,
+    client_cert_refused,
+    connection_error,
+    describe,
+    probe_refuses_certificate,
+    session_error,
+)
+from omar_tui.core.proxies import env_proxies, environment_mounts
 from omar_tui.core.receipt import parse_receipt
+from omar_tui.errors import CertificateError, ConnectionFailed, OutcomeUnknown
 
 if TYPE_CHECKING:
     from omar_tui.core.connection import Target
     from omar_tui.core.settings import Settings
-from omar_tui.errors import CertificateError, ConnectionFailed, OutcomeUnknown
 
 log = logging.getLogger("omar_tui.client")
 
 MAX_SESSION_REDIRECTS = 5
 PROBE_SECONDS = 3.0
 """Longest wait of the certificate probe (see ``OmarClient._certificate_refused``)."""
-CHUNK_BYTES = 64 * 1024
-"""Size of the pieces the upload body is handed to the connection in."""
 
 LOOK_IT_UP = "Look the file up in OMAR-Online before sending it again."
-CERT_REFUSED_HINT = (
-    "Check that the certificate is the one registered with OMAR-Online, that "
-    "it has not expired, and that its key matches."
-)
 
 _LOGIN_WORDS = (
     *("login", "logon", "log-in", "signin", "sign-in", "j_security_check"),
     *("sso", "/auth", "cas/", "session", "expired", "certificate"),
-)
-
-# OpenSSL reasons of alerts a server sends when it will not take our
-# certificate (none sent, unknown CA, expired, revoked, access denied...).
-_CLIENT_CERT_ALERTS = (
-    "ALERT_CERTIFICATE_REQUIRED",
-    "ALERT_BAD_CERTIFICATE",
-    "ALERT_UNKNOWN_CA",
-    "ALERT_CERTIFICATE_UNKNOWN",
-    "ALERT_CERTIFICATE_EXPIRED",
-    "ALERT_CERTIFICATE_REVOKED",
-    "ALERT_UNSUPPORTED_CERTIFICATE",
-    "ALERT_ACCESS_DENIED",
 )
 
 
@@ -229,14 +222,14 @@ class OmarClient:
                         "OMAR-Online refused the client certificate",
                         CERT_REFUSED_HINT,
                     ) from exc
-                raise _session_error(exc, self.connection) from exc
+                raise session_error(exc, self.connection.base_url) from exc
             try:
                 status = response.status_code
                 size = len(
                     await _read_capped(response, self.connection.max_reply_bytes)
                 )
             except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
-                raise _session_error(exc, self.connection) from exc
+                raise session_error(exc, self.connection.base_url) from exc
             finally:
                 await response.aclose()
             return response.status_code, response.headers.get("location", "")
@@ -254,15 +247,15 @@ class OmarClient:
         data the alert arrives intact. Only done when no proxy is involved,
         so the probe goes exactly where the request went.
         """
-        if _client_cert_refused(exc):
+        if client_cert_refused(exc):
             return True
         broken = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
-        chain = _chain(exc)
-        if not any(isinstance(e, broken) for e in chain) or any(
-            isinstance(e, ssl.SSLCertVerificationError) for e in chain
+        faults = chain(exc)
+        if not any(isinstance(e, broken) for e in faults) or any(
+            isinstance(e, ssl.SSLCertVerificationError) for e in faults
         ):
             return False
-        if self._transport is not None or self.connection.proxy or _env_proxies():
+        if self._transport is not None or self.connection.proxy or env_proxies():
             return False
 
         parts = urlsplit(self.connection.base_url)
@@ -270,7 +263,7 @@ class OmarClient:
             return False
         timeout = min(self.connection.connect_timeout, PROBE_SECONDS)
         return await asyncio.to_thread(
-            _probe_refuses_certificate,
+            probe_refuses_certificate,
             self._ssl_context,
             parts.hostname,
             parts.port or 443,
@@ -297,7 +290,7 @@ class OmarClient:
         async with self._lock:
             client = self._require_client()
             url = self.connection.url(self.connection.upload_path)
-            body = _MultipartBody(name, data)
+            body = MultipartBody(name, data)
             request = client.build_request(
                 "POST",
                 url,
@@ -326,7 +319,7 @@ class OmarClient:
                 _log_request("POST", url, status, body.sent, size, started)
 
     def _upload_error(
-        self, exc: Exception, body: _MultipartBody
+        self, exc: Exception, body: MultipartBody
     ) -> ConnectionFailed | OutcomeUnknown:
         """Classify a fault before a reply arrived.
 
@@ -347,15 +340,15 @@ class OmarClient:
         TLS 1.3 the alert for a certificate sent in the handshake only shows
         on the first read, after the request was written).
         """
-        if _client_cert_refused(exc) or not body.started:
-            return _connection_error(exc, self.connection)
+        if client_cert_refused(exc) or not body.started:
+            return connection_error(exc, self.connection.base_url)
         if isinstance(exc, httpx.TimeoutException):
             title = "No reply from OMAR-Online in time after the file was sent"
         else:
             title = "The connection broke after the file was sent"
         return OutcomeUnknown(
             title,
-            f"OMAR-Online may have saved the file ({_describe(exc)}). {LOOK_IT_UP}",
+            f"OMAR-Online may have saved the file ({describe(exc)}). {LOOK_IT_UP}",
         )
 
     async def _upload_reply(
@@ -376,7 +369,7 @@ class OmarClient:
         except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
             raise OutcomeUnknown(
                 "The reply from OMAR-Online could not be read",
-                f"The file may have been saved ({_describe(exc)}). {LOOK_IT_UP}",
+                f"The file may have been saved ({describe(exc)}). {LOOK_IT_UP}",
             ) from exc
 
         # A big page takes a while to parse: keep the event loop (the TUI) free.
@@ -454,44 +447,8 @@ class OmarClient:
             # httpx refuses the whole environment for one bad entry (an IPv6
             # range in NO_PROXY, say): keep the entries it can read.
             log.warning("proxy settings in the environment are malformed: %s", exc)
-            mounts = _environment_mounts(self._ssl_context, options["limits"])
+            mounts = environment_mounts(self._ssl_context, options["limits"])
             return httpx.AsyncClient(trust_env=False, mounts=mounts, **options)
-
-
-class _MultipartBody:
-    """A ``multipart/form-data`` body that knows whether it started to leave.
-
-    Built by hand rather than by httpx so that the bytes are exactly the file
-    and the sending can be counted (see ``OmarClient._upload_error``).
-    """
-
-    def __init__(self, name: str, data: bytes) -> None:
-        boundary = "----omar-tui-" + secrets.token_hex(16)
-        self.content_type = f"multipart/form-data; boundary={boundary}"
-        head = (
-            f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="datafile"; '
-            f'filename="{_quote_filename(name)}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        self._payload = head + data + f"\r\n--{boundary}--\r\n".encode()
-        self.length = len(self._payload)
-        self.started = False
-        """True once the connection asked for the first byte of the body."""
-        self.sent = 0
-        """Bytes handed to the connection (not necessarily received)."""
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for start in range(0, self.length, CHUNK_BYTES):
-            self.started = True
-            chunk = self._payload[start : start + CHUNK_BYTES]
-            yield chunk
-            self.sent += len(chunk)
-
-
-def _quote_filename(name: str) -> str:
-    """Escape a file name for the header as browsers do (HTML5 form encoding)."""
-    return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:
@@ -508,163 +465,6 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
 
 
 # --- classifying faults --------------------------------------------------------
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and every exception it was raised from, innermost last."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
-def _client_cert_refused(exc: BaseException) -> bool:
-    return any(
-        isinstance(e, ssl.SSLError)
-        and not isinstance(e, ssl.SSLCertVerificationError)
-        and any(alert in _reason(e) for alert in _CLIENT_CERT_ALERTS)
-        for e in _chain(exc)
-    )
-
-
-def _reason(exc: ssl.SSLError) -> str:
-    return f"{getattr(exc, 'reason', None) or ''} {exc}".upper()
-
-
-def _probe_refuses_certificate(
-    context: ssl.SSLContext, host: str, port: int, timeout: float
-) -> bool:
-    """Handshake, send nothing, and see whether the server answers with an alert."""
-    try:
-        with (
-            socket.create_connection((host, port), timeout=timeout) as raw,
-            context.wrap_socket(raw, server_hostname=host) as tls,
-        ):
-            tls.recv(1)
-    except ssl.SSLError as exc:
-        return _client_cert_refused(exc)
-    except OSError:
-        return False
-    return False
-
-
-def _env_proxies() -> bool:
-    """True when the environment names a proxy for https."""
-    found = urllib.request.getproxies()
-    return bool(found.get("https") or found.get("all"))
-
-
-def _session_error(
-    exc: BaseException, conn: Connection
-) -> ConnectionFailed | CertificateError:
-    """As :func:`_connection_error`, but a refused certificate is a CertificateError.
-
-    Opening the session is where a bad certificate first shows, and it is a
-    fault in the operator's setup rather than in the network.
-    """
-    if _client_cert_refused(exc):
-        return CertificateError(
-            "OMAR-Online refused the client certificate", CERT_REFUSED_HINT
-        )
-    return _connection_error(exc, conn)
-
-
-def _connection_error(exc: BaseException, conn: Connection) -> ConnectionFailed:
-    """Name a fault that happened before anything was delivered."""
-    host = urlsplit(conn.base_url).hostname or conn.base_url
-    chain = _chain(exc)
-
-    if _client_cert_refused(exc):
-        return ConnectionFailed(
-            "OMAR-Online refused the client certificate; nothing was processed",
-            CERT_REFUSED_HINT,
-            retryable=False,
-        )
-
-    verify = next(
-        (e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None
-    )
-    if verify is not None:
-        return _untrusted_server(verify, host)
-
-    if any(isinstance(e, httpx.ProxyError) for e in chain):
-        return ConnectionFailed(
-            "The proxy refused or failed to connect to OMAR-Online",
-            f"Check the proxy setting or HTTPS_PROXY ({_describe(exc)}).",
-        )
-    if any(isinstance(e, httpx.TimeoutException) for e in chain):
-        return ConnectionFailed(
-            f"Timed out connecting to {host}",
-            "The server or the network is slow or down; nothing was sent. "
-            "Try again later, or raise connect_timeout.",
-        )
-    if any(isinstance(e, (httpx.UnsupportedProtocol, httpx.InvalidURL)) for e in chain):
-        return ConnectionFailed(
-            f"The server address {conn.base_url} cannot be used",
-            "It must be an https:// URL with a host name.",
-            retryable=False,
-        )
-    if any(_is_dns_error(e) for e in chain):
-        return ConnectionFailed(
-            f"Cannot find the server {host}",
-            "The name does not resolve: check the address and the network/DNS.",
-        )
-    if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return ConnectionFailed(
-            f"{host} refused the connection",
-            "Nothing listens at that address and port: check the base URL.",
-        )
-    if any(isinstance(e, ssl.SSLError) for e in chain):
-        return ConnectionFailed(
-            f"The secure connection to {host} failed",
-            f"The TLS handshake did not complete ({_describe(exc)}); nothing was sent.",
-        )
-    return ConnectionFailed(
-        f"Cannot connect to {host}",
-        f"{_describe(exc)}; nothing was sent. Check the network and try again.",
-    )
-
-
-def _untrusted_server(exc: ssl.SSLCertVerificationError, host: str) -> ConnectionFailed:
-    code = exc.verify_code
-    hint = (
-        "Nothing was sent. If the server uses a private CA (a test server or "
-        "the simulator), set ca_bundle to that CA's certificate; verification "
-        "itself cannot be turned off."
-    )
-    if code == 10:  # X509_V_ERR_CERT_HAS_EXPIRED
-        title = f"The server's certificate has expired ({host})"
-        hint = "Nothing was sent. The server's certificate is out of date."
-    elif code in (62, 64):  # hostname / IP address mismatch
-        title = f"The server's certificate is not valid for {host}"
-    else:
-        title = f"The server's certificate is not trusted ({host})"
-    detail = exc.verify_message or exc.reason or ""
-    return ConnectionFailed(
-        f"{title}: {detail}" if detail else title, hint, retryable=False
-    )
-
-
-def _is_dns_error(exc: BaseException) -> bool:
-    return isinstance(exc, socket.gaierror)
-
-
-def _describe(exc: BaseException) -> str:
-    """A few plain words on what broke, for hints (never a URL or a cookie)."""
-    for e in _chain(exc):
-        if isinstance(e, httpx.ReadTimeout):
-            return "no reply in time"
-        if isinstance(e, httpx.WriteTimeout):
-            return "sending stalled"
-        if isinstance(e, httpx.ReadError):
-            return "the connection closed while waiting for the reply"
-        if isinstance(e, httpx.WriteError):
-            return "the connection closed while sending"
-        if isinstance(e, (httpx.HTTPError, ssl.SSLError, OSError)) and str(e).strip():
-            return str(e).strip()
-    return type(exc).__name__
 
 
 def _check_session_status(status: int, url: str) -> None:
@@ -724,58 +524,3 @@ def _log_request(
         received,
         elapsed,
     )
-
-
-# --- proxies ---------------------------------------------------------------------
-
-
-def _environment_mounts(
-    context: ssl.SSLContext, limits: httpx.Limits
-) -> dict[str, httpx.AsyncBaseTransport | None]:
-    """HTTP(S)_PROXY / NO_PROXY read entry by entry, skipping what httpx rejects."""
-    found = urllib.request.getproxies()
-    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
-
-    for scheme in ("http", "https", "all"):
-        url = found.get(scheme)
-        if not url:
-            continue
-        url = url if "://" in url else f"http://{url}"
-        try:
-            mounts[f"{scheme}://"] = httpx.AsyncHTTPTransport(
-                proxy=url, verify=context, limits=limits, http1=True, http2=False
-            )
-        except (httpx.InvalidURL, ValueError, ImportError) as exc:
-            log.warning("ignoring the %s proxy from the environment: %s", scheme, exc)
-
-    for entry in found.get("no", "").split(","):
-        host = entry.strip().strip("[]")
-        if not host:
-            continue
-        if host == "*":
-            return {}
-        pattern = _no_proxy_pattern(host)
-        try:
-            httpx.URL(pattern)
-        except (httpx.InvalidURL, ValueError):
-            pattern = ""
-        if pattern:
-            mounts[pattern] = None
-        else:
-            log.warning("ignoring NO_PROXY entry %r: not a host name or address", entry)
-    return mounts
-
-
-def _no_proxy_pattern(host: str) -> str:
-    """The httpx mount pattern for one NO_PROXY entry ("" if it cannot be one)."""
-    import ipaddress
-
-    if "/" in host:
-        return ""  # address ranges are not supported by httpx's patterns
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        if "://" in host:
-            return host
-        return f"all://{host}" if host.lower() == "localhost" else f"all://*{host}"
-    return f"all://[{host}]" if address.version == 6 else f"all://{host}"
