@@ -78,6 +78,9 @@ def test_submit_sends_the_exact_bytes_and_records_the_file_id(
     ids = [r["file_id"] for r in records]
     assert ids == [str(f.file_id) for f in simulator.received]
     assert all(r["server_size"] == r["bytes"] for r in records)
+    # A URL given directly is its own environment: two servers never mix.
+    netloc = simulator.base_url.removeprefix("https://")
+    assert {r["environment"] for r in records} == {f"url:{netloc}"}
     assert all(r["saved_as"] for r in records)
 
     code, history = run_json(capsys, "history", "--json")

@@ -275,6 +275,8 @@ def run_history(args: argparse.Namespace) -> int:
         return int(ExitCode.OK)
 
     listed = history.query(filters, limit=args.limit)
+    if listed and not args.json:
+        print(_HISTORY_HEADINGS)
     for row in listed:
         if args.json:
             print_json(submission_record(row))
@@ -287,6 +289,12 @@ def run_history(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return int(ExitCode.OK)
+
+
+_HISTORY_HEADINGS = (
+    f"{'started (UTC)':<29}  {'environment':<10} {'outcome':<9} {'File Id':>8}  "
+    "name sent  message"
+)
 
 
 def _history_line(row: Submission) -> str:

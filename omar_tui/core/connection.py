@@ -25,7 +25,7 @@ class Target:
     """One OMAR-Online server, as the client will contact it."""
 
     environment: str
-    """The environment's name, or ``custom`` for a URL given on the command line."""
+    """The environment's name, or ``url:<host:port>`` for a URL given directly."""
     base_url: str
     session_path: str = "/"
     upload_path: str = "/uploadProcess.jsp"
@@ -69,7 +69,9 @@ def resolve_target(
                 f"{base_url!r} is not an https URL.",
                 "OMAR-Online is only reached over HTTPS, e.g. https://host:port",
             )
-        return Target("custom", base_url.rstrip("/"))
+        # Named after the server, so the history (and its duplicate refusal)
+        # keeps two servers given on the command line apart.
+        return Target(f"url:{parts.netloc}", base_url.rstrip("/"))
 
     env = settings.active_environment(environment)
     return Target(

@@ -114,7 +114,7 @@ def summary_table(summary: CertSummary, settings: Settings) -> Table:
     table.add_row("Serial", summary.serial)
     table.add_row("Valid from", _utc(summary.not_before))
     table.add_row("Valid until", _utc(summary.not_after))
-    table.add_row("Days left", days_left_text(summary.days_left))
+    table.add_row("Expiry", days_left_text(summary.days_left))
     table.add_row("SHA-256", summary.fingerprint_sha256)
     _add_files(table, settings)
     return table

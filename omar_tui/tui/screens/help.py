@@ -45,10 +45,12 @@ FILE_STATES: tuple[tuple[str, str], ...] = (
 """The states of a pending file, in the order a file usually meets them."""
 
 OUTCOMES: tuple[tuple[str, str], ...] = (
-    ("accepted", "Received with a File Id. The data itself is validated later,"),
-    ("", "usually within about an hour (longer around busy times)."),
+    (
+        "accepted",
+        "Received with a File Id; CAISO validates the data itself later "
+        "(usually within an hour).",
+    ),
     ("rejected", "The server refused the upload; nothing was taken."),
-    ("blocked", "The pre-flight checks stopped it; nothing was sent."),
     ("failed", "Provably never delivered (DNS, connect or TLS failure)."),
     ("unknown", "May have been delivered: check OMAR-Online before resending."),
     ("pending", "The request was still running when the record was read."),
