@@ -19,7 +19,7 @@ import hashlib
 from functools import partial
 from pathlib import Path
 
-from common import Report, limit_row, sandbox, table, timed
+from common import Report, limit_row, sandbox, script_main, timed
 
 from omar_tui.core.checks import check_file
 from omar_tui.demo import _big_file
@@ -84,12 +84,7 @@ def options(parser: argparse.ArgumentParser) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options(parser)
-    report = run(parser.parse_args())
-    print(table(report.rows))
-    print(f"results: {report.write()}")
-    return 0
+    return script_main(__doc__, options, run)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ from common import (
     median,
     sandbox,
     say,
+    script_main,
     skipped_row,
-    table,
     timed,
 )
 
@@ -214,12 +214,7 @@ def options(parser: argparse.ArgumentParser) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options(parser)
-    report = run(parser.parse_args())
-    print(table(report.rows))
-    print(f"results: {report.write()}")
-    return 0
+    return script_main(__doc__, options, run)
 
 
 if __name__ == "__main__":

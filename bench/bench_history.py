@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from common import Report, limit_row, memory_folder, sandbox, say, table
+from common import Report, limit_row, memory_folder, sandbox, say, script_main
 
 from omar_tui.core.history import _COLUMNS, History
 from omar_tui.simulator import pages
@@ -269,12 +269,7 @@ def options(parser: argparse.ArgumentParser) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options(parser)
-    report = run(parser.parse_args())
-    print(table(report.rows))
-    print(f"results: {report.write()}")
-    return 0
+    return script_main(__doc__, options, run)
 
 
 if __name__ == "__main__":

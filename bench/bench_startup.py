@@ -26,7 +26,16 @@ import subprocess
 import sys
 import time
 
-from common import BENCH_DIR, Report, Row, child_env, ratio_row, sandbox, say, table
+from common import (
+    BENCH_DIR,
+    Report,
+    Row,
+    child_env,
+    ratio_row,
+    sandbox,
+    say,
+    script_main,
+)
 
 TIME_RATIO = 1.3
 MEMORY_RATIO = 1.5
@@ -156,12 +165,7 @@ def options(parser: argparse.ArgumentParser) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options(parser)
-    report = run(parser.parse_args())
-    print(table(report.rows))
-    print(f"results: {report.write()}")
-    return 0
+    return script_main(__doc__, options, run)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from common import (
     ratio_row,
     sandbox,
     say,
-    table,
+    script_main,
     timed,
     venv_script,
 )
@@ -344,12 +344,7 @@ def options(parser: argparse.ArgumentParser) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options(parser)
-    report = run(parser.parse_args())
-    print(table(report.rows))
-    print(f"results: {report.write()}")
-    return 0
+    return script_main(__doc__, options, run)
 
 
 if __name__ == "__main__":

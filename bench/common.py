@@ -13,6 +13,7 @@ simulator started on 127.0.0.1.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -338,3 +339,17 @@ def table(rows: Sequence[Row], *, markdown: bool = False) -> str:
 def say(*parts: object) -> None:
     """Progress on stderr, so stdout keeps only the tables."""
     print(*parts, file=sys.stderr, flush=True)
+
+
+def script_main(
+    doc: str | None,
+    options: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], Report],
+) -> int:
+    """The ``main`` of every ``bench_*.py``: parse, run, print, write JSON."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    options(parser)
+    report = run(parser.parse_args())
+    print(table(report.rows))
+    print(f"results: {report.write()}")
+    return 0
