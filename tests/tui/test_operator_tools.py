@@ -33,6 +33,7 @@ from omar_tui.tui.screens.certificate import (
 from omar_tui.tui.screens.connection_test import ConnectionTestScreen
 from omar_tui.tui.screens.history import HistoryScreen
 from omar_tui.tui.screens.settings import SettingsScreen
+from omar_tui.tui.widgets.file_list import FileList
 from omar_tui.tui.widgets.header import HeaderInfo, OmarHeader, header_text
 
 from .conftest import SIZE, checked, main_screen, wait_until
@@ -343,6 +344,12 @@ async def test_a_plain_console_gets_ascii_glyphs(
         await checked(pilot, 4)
         assert app.has_class("-ascii")
         assert ScrollBar.renderer is PlainScrollBarRender
+        # The cursor row has one style throughout: no state colour to vanish.
+        files = main_screen(pilot).query_one(FileList)
+        cursor_row = files.render_line(files.cursor + 1)
+        assert (
+            len({segment.style for segment in cursor_row if segment.text.strip()}) == 1
+        )
         assert isinstance(main_screen(pilot).query_one("#progress"), PlainProgressBar)
         screen = await open_screen(pilot, "h", HistoryScreen)
         keys = {app.get_key_display(b.binding) for b in screen.active_bindings.values()}

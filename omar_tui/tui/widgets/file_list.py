@@ -483,6 +483,9 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
             style = self.get_component_rich_style("file-list--marked")
         else:
             style = self.rich_style
+        # On the Linux console's 16 colours a state colour can vanish into the
+        # cursor's background: there the cursor row is drawn in its own colours.
+        flat = index == self.cursor and self.app.has_class("-ascii")
         # Everything the row shows: the strip is rebuilt only when it changes.
         shown = (
             width,
@@ -492,8 +495,10 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
             file.state,
             file.size,
             format_age(file.mtime),
+            flat,
         )
-        return self._cached(file.path, shown, lambda: self._row(file, width))
+        over = style if flat else None
+        return self._cached(file.path, shown, lambda: self._row(file, width, over))
 
     def _cached(
         self, key: Path | None, shown: tuple[object, ...], build: Callable[[], Text]
@@ -530,7 +535,7 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
             + "Age".rjust(AGE_WIDTH)
         )
 
-    def _row(self, file: PendingFile, width: int) -> Text:
+    def _row(self, file: PendingFile, width: int, over: Style | None = None) -> Text:
         name_width = self._name_width(width)
         name = file.label
         if len(name) > name_width - 1:
@@ -541,4 +546,7 @@ class FileList(ScrollView, can_focus=True, inherit_bindings=False):
         text.append(name.ljust(name_width))
         text.append(format_size(file.size).rjust(SIZE_WIDTH))
         text.append(format_age(file.mtime).rjust(AGE_WIDTH))
+        if over is not None:
+            # A span over the whole row, added last, wins over the state colour.
+            text.stylize(over)
         return text
