@@ -658,9 +658,9 @@ async def test_the_file_list_redraws_only_rows_that_changed_on_screen(
     built: list[str] = []
     row = FileList._row
 
-    def counting_row(self: FileList, file: PendingFile, width: int):
+    def counting_row(self: FileList, file: PendingFile, width: int, *rest):
         built.append(file.label)
-        return row(self, file, width)
+        return row(self, file, width, *rest)
 
     monkeypatch.setattr(FileList, "_row", counting_row)
     app = ListApp()
