@@ -19,8 +19,10 @@ app is about to start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -329,7 +331,7 @@ def run_demo(*, passphrase: bool = False, out: TextIO = sys.stdout) -> int:
 
     root = Path(tempfile.mkdtemp(prefix="omar-tui-demo-"))
     try:
-        with Simulator(root / "simulator") as sim:
+        with _cleanup_on_hangup(), Simulator(root / "simulator") as sim:
             setup = prepare_demo(root, base_url=sim.base_url, use_passphrase=passphrase)
             with _EnvVar(CONFIG_DIR_VAR, str(setup.paths.config_dir)):
                 setup_logging(setup.paths.log_file)
@@ -350,6 +352,28 @@ def run_demo(*, passphrase: bool = False, out: TextIO = sys.stdout) -> int:
                 return run_tui(setup.paths)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _cleanup_on_hangup() -> Iterator[None]:
+    """Turn SIGHUP and SIGTERM into a normal exit, so the temp folder goes too.
+
+    Closing the terminal (or the SSH session) sends SIGHUP, whose default
+    action ends the process at once and would leave the demo's throwaway
+    keys behind in the temp folder.
+    """
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {
+        sig: signal.signal(sig, leave) for sig in (signal.SIGHUP, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _introduction(setup: DemoSetup, base_url: str, secret: str | None) -> Iterator[str]:

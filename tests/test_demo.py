@@ -117,3 +117,17 @@ async def test_seed_history_sends_through_the_simulator(tmp_path: Path) -> None:
         rows = history.recent(10)
     assert {r.name_sent for r in rows} == set(SEED_FILES)
     assert all(r.file_id for r in rows)
+
+
+def test_a_hangup_becomes_a_normal_exit_so_the_temp_folder_is_removed() -> None:
+    import os
+    import signal
+
+    from omar_tui.demo import _cleanup_on_hangup
+
+    before = signal.getsignal(signal.SIGHUP)
+    with pytest.raises(SystemExit) as exit_info, _cleanup_on_hangup():
+        os.kill(os.getpid(), signal.SIGHUP)
+        signal.sigtimedwait([], 0)  # give the handler its chance to run
+    assert exit_info.value.code == 128 + signal.SIGHUP
+    assert signal.getsignal(signal.SIGHUP) == before
