@@ -74,6 +74,10 @@ def default_user_agent() -> str:
     return f"omar-tui/{__version__}"
 
 
+INLINE_PARSE_BYTES = 16_384
+"""Reply pages up to this size are parsed on the event loop (well under 1 ms)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Connection:
     """Where and how to talk to OMAR-Online; built from the settings."""
@@ -372,9 +376,14 @@ class OmarClient:
                 f"The file may have been saved ({describe(exc)}). {LOOK_IT_UP}",
             ) from exc
 
+        content_type = response.headers.get("content-type")
+        if len(body) <= INLINE_PARSE_BYTES:
+            # A receipt is a few hundred bytes: parsing it costs less than a
+            # thread hop, and a batch pays the hop once per file.
+            return parse_receipt(body, content_type, status=status), len(body)
         # A big page takes a while to parse: keep the event loop (the TUI) free.
         receipt = await asyncio.to_thread(
-            parse_receipt, body, response.headers.get("content-type"), status=status
+            parse_receipt, body, content_type, status=status
         )
         return receipt, len(body)
 
