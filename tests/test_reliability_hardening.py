@@ -76,3 +76,26 @@ def test_the_file_id_survives_a_history_that_fails_after_the_reply(
     assert "could not record" in record["message"]
     log = AppPaths.resolve().log_file.read_text()
     assert f"file_id={record['file_id']}" in log
+
+
+def test_a_damaged_history_found_by_a_listing_still_stops_the_next_send(
+    simulator: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    meter = write(tmp_path, "meter.csv")
+    assert (
+        run_json(capsys, "submit", "--json", *connection(simulator), str(meter))[0] == 0
+    )
+    db = AppPaths.resolve().history_db
+    for companion in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        companion.unlink(missing_ok=True)
+    db.write_bytes(b"\xab" * 4096)
+
+    code, _, err = run_json(capsys, "history", "--json")  # lists; moves it aside
+    assert code == ExitCode.OK and "damaged" in err
+
+    code, _, err = run_json(
+        capsys, "submit", "--json", *connection(simulator), str(meter)
+    )
+    assert code == ExitCode.USAGE  # told first: the new history knows no sends
+    assert "Nothing was sent" in err
+    assert len(simulator.received) == 1

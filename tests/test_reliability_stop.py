@@ -54,3 +54,39 @@ def test_sigterm_finishes_the_file_in_flight_then_reports_the_rest_not_sent(
     assert "stopped on request" in records[1]["message"]
     assert [f.original_name for f in simulator.received] == ["first.csv"]
     assert "Traceback" not in err
+
+
+def test_ctrl_c_names_the_file_in_flight_and_lists_every_file(
+    simulator: Simulator, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_settings()
+    first = write(tmp_path, "first.csv")
+    second = write(tmp_path, "second.csv", b"a,b\r\n1,2\r\n")
+    gate = UploadGate(simulator, monkeypatch)
+    sender = subprocess.Popen(
+        cli_command(
+            "submit", "--json", *connection(simulator), str(first), str(second)
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        # CI may start us with SIGINT ignored; an operator's Ctrl-C is not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert gate.entered.wait(30), sender.communicate(timeout=5)
+        sender.send_signal(signal.SIGINT)
+        out, err = sender.communicate(timeout=30)
+    finally:
+        gate.release.set()
+
+    assert sender.returncode == ExitCode.INTERRUPTED, err
+    assert "interrupted while sending first.csv" in err
+    records = json_lines(out)
+    assert [(r["name_sent"], r["outcome"]) for r in records] == [
+        ("first.csv", "unknown"),
+        ("second.csv", "failed"),
+    ]
+    assert "Traceback" not in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import signal
 import ssl
 import sys
@@ -25,7 +26,7 @@ from omar_tui.errors import ExitCode, SettingsError, UsageError
 if TYPE_CHECKING:
     from omar_tui.core.connection import Target
     from omar_tui.core.history import History
-    from omar_tui.core.sender import SendEvent
+    from omar_tui.core.sender import Sender, SendEvent, SendRequest
 
 
 def setup_command(
@@ -145,29 +146,54 @@ async def _submit(
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, sender.request_stop)
 
     results: list[Submission] = []
-    async with sender:
-        try:
-            for request in requests:
-                if sender.stop_requested:
-                    result = not_sent(request, target, "Not sent: stopped on request.")
-                elif args.dry_run:
-                    result = await sender.dry_run(request)
-                else:
-                    result = await sender.send(request)
-                _print_result(args, result)
-                results.append(result)
-        except asyncio.CancelledError:
-            if sender.in_flight:
-                print(
-                    f"omar-tui: interrupted while sending {sender.in_flight}: it may "
-                    "have reached OMAR-Online. Look it up there before sending it "
-                    "again.",
-                    file=sys.stderr,
-                )
-            raise
+    with history:
+        async with sender:
+            try:
+                for request in requests:
+                    if sender.stop_requested:
+                        why = "Not sent: stopped on request."
+                        result = not_sent(request, target, why)
+                    elif args.dry_run:
+                        result = await sender.dry_run(request)
+                    else:
+                        result = await sender.send(request)
+                    _print_result(args, result)
+                    results.append(result)
+            except asyncio.CancelledError:
+                _report_interruption(args, sender, requests[len(results) :], target)
+                raise
     if sender.stop_requested:
         print("omar-tui: stopped on request.", file=sys.stderr)
     return results, sender.stop_requested
+
+
+def _report_interruption(
+    args: argparse.Namespace,
+    sender: Sender,
+    unfinished: list[SendRequest],
+    target: Target,
+) -> None:
+    """Ctrl-C: name the file whose outcome is now unknown, list the rest."""
+    from omar_tui.core.models import Outcome
+    from omar_tui.core.sender import LOOK_IT_UP, not_sent
+
+    interrupted = sender.interrupted
+    for request in unfinished:
+        result = not_sent(request, target, "Not sent: interrupted.")
+        if interrupted is not None and request.name_to_send == interrupted:
+            result = dataclasses.replace(
+                result,
+                outcome=Outcome.UNKNOWN,
+                message=f"Sending was interrupted. {LOOK_IT_UP}",
+            )
+            interrupted = None
+        _print_result(args, result)
+    if sender.interrupted is not None:
+        print(
+            f"omar-tui: interrupted while sending {sender.interrupted}: it may "
+            "have reached OMAR-Online. Look it up there before sending it again.",
+            file=sys.stderr,
+        )
 
 
 def _print_result(args: argparse.Namespace, result: Submission) -> None:
@@ -197,13 +223,15 @@ def open_history(paths: AppPaths, *, sending: bool = False) -> History:
     from omar_tui.errors import HistoryError
 
     history = History(paths.history_db)
-    if history.recovered_from is None:
+    moved_to = history.unconfirmed_recovery
+    if moved_to is None:
         return history
     moved = (
-        f"The history database was damaged; it was moved to "
-        f"{history.recovered_from} and a new one started."
+        f"The history database was damaged; it was moved to {moved_to} and a "
+        "new one started."
     )
     if sending:
+        history.confirm_recovery()
         raise HistoryError(
             f"{moved} Nothing was sent.",
             "The new history does not know what was sent before, so it cannot "

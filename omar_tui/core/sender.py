@@ -124,6 +124,8 @@ class Sender:
         self._stop = False
         self._open_record: tuple[int, CheckReport, str] | None = None
         self.in_flight: str | None = None
+        self.interrupted: str | None = None
+        """Name of a file whose send was cut off (Ctrl-C): its outcome is unknown."""
         """Name of the file whose request is under way, for interruption messages."""
         self._client = OmarClient(
             Connection(
@@ -343,6 +345,7 @@ class Sender:
         try:
             return await self._upload_and_record(record_id, report.data, name)
         except BaseException:
+            self.interrupted = name
             # Cancelled, interrupted or a bug: the request may have left, so the
             # record must say "unknown" rather than stay pending for ever. If
             # even that write fails, the dead process's record reads unknown.

@@ -37,6 +37,7 @@ from types import TracebackType
 from typing import Any
 
 import omar_tui.core.history as clock  # late-bound: tests patch clock._now
+from omar_tui.core.atomic import atomic_write_text
 from omar_tui.core.history.database import companion
 from omar_tui.core.history.liveness import UNKNOWN_MESSAGE, writer_alive
 from omar_tui.core.history.queries import (
@@ -78,8 +79,28 @@ class History:
         self._conn, moved = open_or_recover(db_path)
         self.recovered_from: Path | None = moved
         """Where a broken history file was moved, if one was found at open."""
+        if moved is not None:
+            # Whoever opened it (even `history` or the app), the next run that
+            # sends must still hear of it: the new history knows no past sends.
+            atomic_write_text(self._recovery_marker, str(moved))
 
         self.reconcile()
+
+    @property
+    def _recovery_marker(self) -> Path:
+        return self.db_path.with_name(self.db_path.name + ".recovered")
+
+    @property
+    def unconfirmed_recovery(self) -> Path | None:
+        """Where a damaged history went, until a sender confirms it heard so."""
+        try:
+            return Path(self._recovery_marker.read_text().strip() or "?")
+        except OSError:
+            return None
+
+    def confirm_recovery(self) -> None:
+        """The operator was told that duplicate protection starts afresh."""
+        self._recovery_marker.unlink(missing_ok=True)
 
     # -- opening and closing
 
