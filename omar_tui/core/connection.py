@@ -64,14 +64,22 @@ def resolve_target(
 
     if base_url:
         parts = urlsplit(base_url)
-        if parts.scheme != "https" or not parts.hostname:
+        if parts.scheme.lower() != "https" or not parts.hostname:
             raise UsageError(
                 f"{base_url!r} is not an https URL.",
                 "OMAR-Online is only reached over HTTPS, e.g. https://host:port",
             )
-        # Named after the server, so the history (and its duplicate refusal)
-        # keeps two servers given on the command line apart.
-        return Target(f"url:{parts.netloc}", base_url.rstrip("/"))
+        # A URL that is a configured environment *is* that environment, so
+        # the duplicate refusal (kept per environment) sees the same history.
+        for env in settings.environments.values():
+            if _same_server(env.base_url, base_url):
+                return Target(
+                    env.name,
+                    env.base_url.rstrip("/"),
+                    env.session_path,
+                    env.upload_path,
+                )
+        return Target(f"url:{_server_key(base_url)}", base_url.rstrip("/"))
 
     env = settings.active_environment(environment)
     return Target(
@@ -122,6 +130,21 @@ def make_ssl_context(
         identity=identity,
         passphrase=passphrase,
     )
+
+
+def _server_key(url: str) -> str:
+    """``host:port`` (port 443 left out), lower case, plus any path prefix."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port or 443
+    where = host if port == 443 else f"{host}:{port}"
+    return where + parts.path.rstrip("/")
+
+
+def _same_server(a: str, b: str) -> bool:
+    return _server_key(a) == _server_key(b)
 
 
 def _expand(path: Path | None) -> Path | None:
