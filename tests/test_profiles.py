@@ -50,6 +50,10 @@ def test_unknown_or_malformed_profile_is_a_usage_error(
     assert "no profile called 'west'" in capsys.readouterr().err
     assert main(["--profile", "../etc", "paths"]) == ExitCode.USAGE
     assert "not a profile name" in capsys.readouterr().err
+    # The history of a profile whose settings are gone stays readable, but
+    # a typo is not silent.
+    assert main(["history", "--profile", "west"]) == ExitCode.OK
+    assert "no profile called 'west'" in capsys.readouterr().err
 
 
 def test_each_profile_sends_with_its_own_settings_and_is_named_in_history(

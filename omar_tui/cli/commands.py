@@ -50,6 +50,12 @@ def setup_command(
     setup_logging(paths.log_file, verbose=args.verbose)
     args.active_profile = paths.profile
     missing = paths.profile != DEFAULT_PROFILE and not paths.settings_file.exists()
+    if missing and not need_profile:
+        print(
+            f"omar-tui: there is no profile called {paths.profile!r} (known: "
+            f"{', '.join(paths.profiles())}); showing its records, if any.",
+            file=sys.stderr,
+        )
     if missing and need_profile:
         raise SettingsError(
             f"There is no profile called {paths.profile!r}.",
