@@ -484,14 +484,12 @@ class HistoryScreen(Screen[None]):
     def action_cycle_outcome(self) -> None:
         """Show the next outcome filter: all, accepted, rejected, unknown, failed."""
         self.outcome_filter = (self.outcome_filter + 1) % len(OUTCOME_FILTERS)
-        self._reload()
-        self.notify(f"Showing {self.describe_filters()}.", timeout=3)
+        self._reload()  # the status line names the filters: no toast to cover rows
 
     def action_toggle_profiles(self) -> None:
         """Show every profile's records, or only the active profile's."""
         self.all_profiles = not self.all_profiles
         self._reload()
-        self.notify(f"Showing {self.describe_filters()}.", timeout=3)
 
     # -- actions
 
