@@ -123,7 +123,6 @@ class Sender:
         self._session_open = False
         self._stop = False
         self._open_record: tuple[int, CheckReport, str] | None = None
-        self.in_flight: str | None = None
         self.interrupted: str | None = None
         """Name of a file whose send was cut off (Ctrl-C): its outcome is unknown."""
         """Name of the file whose request is under way, for interruption messages."""
@@ -340,7 +339,6 @@ class Sender:
             profile=self.profile,
         )
         self._emit(EventKind.SENDING, f"Sending {name} ({len(report.data):,} bytes)")
-        self.in_flight = name
         self._open_record = (record_id, report, name)
         try:
             return await self._upload_and_record(record_id, report.data, name)
@@ -357,7 +355,6 @@ class Sender:
                 )
             raise
         finally:
-            self.in_flight = None
             self._open_record = None
 
     async def _upload_and_record(
